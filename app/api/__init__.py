@@ -1,0 +1,68 @@
+"""JSON API v1: thin routes — load arguments, call one service, dump."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify, request
+
+from app.api.openapi import openapi_document
+from app.services import cases as case_service
+from app.services import search as search_service
+from app.services.taxonomy import all_terms
+from schemas.case import CaseOutSchema
+from schemas.fields import ChineseSchema, Str, length
+from schemas.search import SearchArgsSchema, SearchResultSchema, args_from_multidict, filters_as_strings
+
+api = Blueprint("api", __name__)
+
+
+class LookupArgsSchema(ChineseSchema):
+    """GET /api/v1/cases arguments."""
+
+    source_id = Str(required=True, validate=length(200, 1))
+
+
+def case_json(case) -> dict:
+    """A case as the API shows it."""
+    data = CaseOutSchema().dump(case)
+    data["hot_issues"] = case_service.tag_list(case, "hot_issue")
+    data["law_topics"] = case_service.tag_list(case, "law_topic")
+    return data
+
+
+@api.get("/search")
+def search():
+    """Full-text search with filters, facets, sort and pages."""
+    args = filters_as_strings(SearchArgsSchema().load(args_from_multidict(request.args)))
+    page = search_service.search(args)
+    return jsonify(SearchResultSchema().dump(page))
+
+
+@api.get("/cases/<int:case_id>")
+def get_case(case_id: int):
+    """One published case with every interchange field."""
+    case = case_service.get_published(case_id) or abort(404)
+    return jsonify(case_json(case))
+
+
+@api.get("/cases")
+def find_case():
+    """Look a case up by its interchange id."""
+    args = LookupArgsSchema().load(request.args.to_dict())
+    case = case_service.find_by_source_id(args["source_id"]) or abort(404)
+    return jsonify(case_json(case))
+
+
+@api.get("/taxonomies")
+def taxonomies():
+    """Every taxonomy term, grouped by scheme."""
+    out: dict[str, list] = {"hot_issue": [], "law_topic": []}
+    for term in all_terms():
+        out.setdefault(term.scheme, []).append(
+            {"code": term.code, "name": term.name, "description": term.description, "rules": term.rules}
+        )
+    return jsonify(out)
+
+
+@api.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3 document of this API."""
+    return jsonify(openapi_document())

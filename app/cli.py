@@ -1,0 +1,125 @@
+"""Flask CLI: cases import/export, search reindex/sync/status, taxonomy load, seed."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+from tqdm import tqdm
+
+from app.extensions import db
+from app.models import Case
+from app.services import cases as case_service
+from app.services import importer
+from app.services import search as search_service
+from app.services.taxonomy import SEED_FILE, TaxonomyError, load_terms
+
+SEED_DIR = Path(__file__).resolve().parent.parent / "seed_cases"
+cases_cli = AppGroup("cases", help="导入、导出案例（交换格式 JSONL）。")
+search_cli = AppGroup("search", help="搜索索引：重建、同步、状态。")
+taxonomy_cli = AppGroup("taxonomy", help="分类体系（热点问题、法律部门）。")
+
+
+def _count_lines(paths: list[Path]) -> int:
+    """Lines in all files, for the progress bar total."""
+    total = 0
+    for path in paths:
+        with open(path, "rb") as handle:
+            total += sum(1 for _ in handle)
+    return total
+
+
+def run_import(paths: list[Path], quiet: bool = False) -> importer.ImportReport:
+    """Import files with a progress bar; the index catches up after every batch."""
+    with tqdm(total=_count_lines(paths), unit="行", desc="导入", disable=quiet, file=sys.stderr) as bar:
+        report = importer.import_files(paths, on_line=bar.update, after_batch=search_service.sync_after_commit)
+    for error in report.errors:
+        click.echo(f"错误 {error}", err=True)
+    click.echo(
+        f"新增 {report.created}，更新 {report.updated}，未变 {report.unchanged}，失败 {report.failed_lines} 行。",
+        err=True,
+    )
+    return report
+
+
+@cases_cli.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--quiet", is_flag=True, help="不显示进度条。")
+def import_cases(files: tuple[Path, ...], quiet: bool) -> None:
+    """Import interchange JSONL files (idempotent by source_id)."""
+    report = run_import(list(files), quiet)
+    if not report.ok:
+        sys.exit(1)
+
+
+@cases_cli.command("export")
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-", help="输出文件（默认标准输出）。")
+@click.option("--all-states", is_flag=True, help="包含未发布的案例。")
+def export_cases(output, all_states: bool) -> None:
+    """Export cases as interchange JSONL, in id order."""
+    query = select(Case).order_by(Case.id)
+    if not all_states:
+        query = query.filter_by(status="published")
+    for case in db.session.scalars(query).yield_per(500):
+        output.write(json.dumps(case_service.to_record(case), ensure_ascii=False) + "\n")
+
+
+@search_cli.command("reindex")
+def reindex() -> None:
+    """Rebuild the index beside the live one and swap it in."""
+    with tqdm(total=search_service.published_count(), unit="件", desc="重建索引", file=sys.stderr) as bar:
+        count = search_service.reindex(progress=bar.update)
+    click.echo(f"已索引 {count} 件案例。", err=True)
+
+
+@search_cli.command("sync")
+def sync() -> None:
+    """Apply waiting outbox rows to the index."""
+    report = search_service.sync()
+    click.echo(f"索引 {report.indexed}，删除 {report.deleted}，处理队列 {report.rows} 行。", err=True)
+    if report.error:
+        click.echo(f"同步失败，队列保留待重试：{report.error}", err=True)
+        sys.exit(1)
+
+
+@search_cli.command("status")
+def status() -> None:
+    """Backend, index document count vs published cases, outbox backlog."""
+    health = search_service.backend().health()
+    click.echo(json.dumps({
+        "backend": current_app.config["SEARCH_BACKEND"],
+        "engine": health,
+        "published_cases": search_service.published_count(),
+        "outbox_backlog": search_service.queue.backlog(db.session),
+    }, ensure_ascii=False, indent=1))
+
+
+@taxonomy_cli.command("load")
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def load_taxonomy(file: Path | None) -> None:
+    """Create or update taxonomy terms from a JSON file (default: the built-in seed)."""
+    try:
+        created, updated = load_terms(file or SEED_FILE)
+    except (TaxonomyError, KeyError, ValueError) as exc:
+        raise click.ClickException(f"分类文件无效：{exc}")
+    click.echo(f"新增 {created} 项，更新 {updated} 项。", err=True)
+
+
+@click.command("seed")
+def seed() -> None:
+    """Load the taxonomies and every real case in seed_cases/, then make sure the index is complete."""
+    load_terms(SEED_FILE)
+    report = run_import(sorted(SEED_DIR.glob("*.jsonl")))
+    search_service.sync()
+    if not report.ok:
+        sys.exit(1)
+
+
+def register(app: Flask) -> None:
+    """Attach the command groups."""
+    for command in (cases_cli, search_cli, taxonomy_cli, seed):
+        app.cli.add_command(command)

@@ -1,0 +1,62 @@
+"""Error handlers: every error gets a Chinese message and a machine-readable code."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from indexer.backends.base import SearchUnavailable
+from schemas.errors import error_body
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: ("bad_request", "请求无效。"),
+    404: ("not_found", "未找到请求的内容。"),
+    405: ("method_not_allowed", "不支持该请求方法。"),
+    410: ("gone", "该内容已撤回。"),
+    413: ("too_large", "请求内容过大。"),
+    414: ("uri_too_long", "请求地址过长。"),
+    429: ("too_many_requests", "请求过于频繁，请稍后再试。"),
+    431: ("headers_too_large", "请求头过大。"),
+    500: ("internal_error", "服务器内部错误，请稍后再试。"),
+    503: ("unavailable", "服务暂时不可用，请稍后再试。"),
+}
+
+
+def _wants_json() -> bool:
+    """API paths answer JSON; pages answer HTML."""
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def respond(status: int, code: str | None = None, message: str | None = None, messages=None):
+    """An error response in the form the client expects."""
+    default_code, default_message = MESSAGES.get(status, ("error", "请求出错。"))
+    code, message = code or default_code, message or default_message
+    if _wants_json():
+        return jsonify(error_body(code, message, messages)), status
+    return render_template("error.html", status=status, code=code, message=message), status
+
+
+def register(app: Flask) -> None:
+    """Attach the handlers."""
+
+    @app.errorhandler(ValidationError)
+    def _validation(exc: ValidationError):
+        return respond(400, "validation_error", "请求参数有误。", exc.messages)
+
+    @app.errorhandler(SearchUnavailable)
+    def _search_down(exc: SearchUnavailable):
+        log.warning("search unavailable: %s", exc)
+        return respond(503, "search_unavailable", "搜索服务暂时不可用，请稍后再试。")
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        return respond(exc.code or 500)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error")
+        return respond(500)

@@ -1,0 +1,9 @@
+"""All models, imported here so Alembic and the app see the whole metadata."""
+from app.models.case import CASE_TYPES, ISSUER_KINDS, SECTION_KINDS, STATUSES, Case, CaseSection, Issuer
+from app.models.outbox import IndexQueue
+from app.models.taxonomy import SCHEMES, CaseTag, TaxonomyTerm
+
+__all__ = [
+    "CASE_TYPES", "ISSUER_KINDS", "SECTION_KINDS", "STATUSES", "SCHEMES",
+    "Case", "CaseSection", "Issuer", "IndexQueue", "CaseTag", "TaxonomyTerm",
+]

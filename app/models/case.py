@@ -1,0 +1,122 @@
+"""The case aggregate: a case, its ordered sections and the body that issued it."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+
+CASE_TYPES = ("刑事", "民事", "行政", "执行", "国家赔偿", "公益诉讼", "行政执法", "监察", "其他")
+ISSUER_KINDS = {
+    "court": "审判机关",
+    "procuratorate": "检察机关",
+    "supervisory": "监察机关",
+    "enforcement": "行政执法机关",
+    "judicial_admin": "司法行政机关",
+    "legal_service": "律师及法律服务机构",
+    "other": "其他",
+}
+SECTION_KINDS = {
+    "facts": "基本案情",
+    "claims": "诉讼请求",
+    "procedure": "诉讼过程",
+    "outcome": "裁判结果",
+    "reasoning": "裁判理由",
+    "holding": "裁判要点",
+    "explanation": "以案释法",
+    "significance": "典型意义",
+    "legal_basis": "相关法条",
+    "remedy": "权利救济途径",
+    "other": "其他",
+}
+# Publication states; the review workflow (draft → submitted → …) builds on these.
+STATUSES = ("draft", "submitted", "returned", "published", "withdrawn")
+
+
+class Issuer(db.Model):
+    """A publishing body (court, procuratorate, enforcement agency …)."""
+
+    __tablename__ = "issuers"
+    __table_args__ = (UniqueConstraint("name", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+
+
+class Case(db.Model):
+    """A typical case with every field of the interchange format plus derived state."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[str] = mapped_column(String(200), unique=True)
+    title: Mapped[str] = mapped_column(String(500))
+    summary: Mapped[str | None] = mapped_column(Text)
+    case_type: Mapped[str] = mapped_column(String(10), index=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"), index=True)
+    document_number: Mapped[str | None] = mapped_column(String(200))
+    case_number: Mapped[str | None] = mapped_column(String(200))
+    court: Mapped[str | None] = mapped_column(String(200))
+    region: Mapped[str | None] = mapped_column(String(200))
+    judgment_date: Mapped[dt.date | None] = mapped_column(Date)
+    published_date: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    keywords: Mapped[list[str] | None] = mapped_column(JSON)
+    source_name: Mapped[str | None] = mapped_column(String(500))
+    source_url: Mapped[str | None] = mapped_column(String(2000))
+    status: Mapped[str] = mapped_column(String(20), default="published", index=True)
+    # SHA-256 of the interchange record, so an unchanged re-import touches nothing.
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime, server_default=func.now(), onupdate=func.now()
+    )
+
+    issuer: Mapped[Issuer] = relationship(lazy="joined")
+    sections: Mapped[list[CaseSection]] = relationship(
+        back_populates="case",
+        order_by="CaseSection.position",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+    )
+    tags: Mapped[list["CaseTag"]] = relationship(  # noqa: F821 (defined in taxonomy.py)
+        back_populates="case", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def year(self) -> int | None:
+        """Year used by the year facet: publication year, else judgment year."""
+        date = self.published_date or self.judgment_date
+        return date.year if date else None
+
+    def tag_names(self, scheme: str) -> list[str]:
+        """Names of this case's tags in one taxonomy scheme, in taxonomy order."""
+        terms = sorted((t.term for t in self.tags if t.term.scheme == scheme), key=lambda t: t.position)
+        return [t.name for t in terms]
+
+
+class CaseSection(db.Model):
+    """One section of a case body, in order (基本案情, 裁判理由 …)."""
+
+    __tablename__ = "case_sections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    heading: Mapped[str] = mapped_column(String(200), default="")
+    text: Mapped[str] = mapped_column(Text)
+
+    case: Mapped[Case] = relationship(back_populates="sections")
+
+
+def _source(self) -> dict | None:
+    """The interchange `source` object, rebuilt from its two columns."""
+    if not self.source_name:
+        return None
+    return {"name": self.source_name, **({"url": self.source_url} if self.source_url else {})}
+
+
+Case.source = property(_source)

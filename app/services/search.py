@@ -1,0 +1,150 @@
+"""Search: query analysis → backend → ids in rank order → rows from the database."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Case, IndexQueue
+from app.services.cases import tag_list
+from indexer import queue
+from indexer.backends.base import SearchRequest, SearchResult, SearchUnavailable
+from indexer.documents import build_document
+from indexer.highlight import highlight_title, snippets
+from indexer.query import parse_query
+
+log = logging.getLogger(__name__)
+REBUILD_CHUNK = 500
+
+
+def make_backend(config):
+    """The backend named by SEARCH_BACKEND."""
+    name = config["SEARCH_BACKEND"]
+    if name == "embedded":
+        from indexer.backends.fts5 import Fts5Backend
+
+        return Fts5Backend(config["SEARCH_INDEX_PATH"])
+    raise ValueError(f"unknown SEARCH_BACKEND {name!r} (this build supports: embedded)")
+
+
+def backend():
+    """This app's backend instance."""
+    return current_app.extensions["search"]
+
+
+# ---- keeping the index in step with the database ------------------------------------------
+def load_documents(ids: list[int]):
+    """Search documents for the published cases among `ids`, and the ids that must not show."""
+    rows = db.session.scalars(select(Case).where(Case.id.in_(ids))).all() if ids else []
+    docs = [build_document(c) for c in rows if c.status == "published"]
+    shown = {d.id for d in docs}
+    return docs, [i for i in ids if i not in shown]
+
+
+def sync() -> queue.DrainReport:
+    """Apply every waiting outbox row to the index."""
+    return queue.drain(db.session, backend(), load_documents)
+
+
+def sync_after_commit() -> None:
+    """Drain right after a commit when configured (embedded engine); never raises."""
+    if not current_app.config.get("SEARCH_SYNC_ON_COMMIT"):
+        return
+    try:
+        report = sync()
+        if report.error:
+            log.warning("index sync left rows queued: %s", report.error)
+    except SearchUnavailable as exc:
+        log.warning("index busy, rows stay queued: %s", exc)
+
+
+def published_count() -> int:
+    """Number of published cases (what the index should hold)."""
+    return db.session.scalar(select(func.count()).select_from(Case).filter_by(status="published")) or 0
+
+
+def _published_documents(progress=None):
+    """Search documents of every published case, streamed in id order."""
+    last_id = 0
+    while True:
+        chunk = db.session.scalars(
+            select(Case).where(Case.status == "published", Case.id > last_id).order_by(Case.id).limit(REBUILD_CHUNK)
+        ).all()
+        if not chunk:
+            return
+        for case in chunk:
+            yield build_document(case)
+        last_id = chunk[-1].id
+        db.session.expunge_all()  # keep memory flat on large rebuilds
+
+
+def reindex(progress=None) -> int:
+    """Rebuild the whole index from the database beside the live one, swap, then catch up."""
+    engine = backend()
+    with engine.locked():
+        covered = db.session.scalar(select(func.max(IndexQueue.id))) or 0
+        count = engine.rebuild(_published_documents(), progress)
+        db.session.execute(IndexQueue.__table__.delete().where(IndexQueue.id <= covered))
+        db.session.commit()
+    sync()
+    return count
+
+
+# ---- answering searches ---------------------------------------------------------------------
+@dataclass
+class SearchPage:
+    """A page of results ready for dumping: cases in rank order with their highlights."""
+
+    total: int
+    page: int
+    per_page: int
+    hits: list[dict] = field(default_factory=list)
+    facets: dict = field(default_factory=dict)
+
+
+def search(args: dict) -> SearchPage:
+    """Run a validated search (SearchArgsSchema output) and load the page's cases."""
+    parsed = parse_query(args.get("q", ""))
+    filters = {name: args[name] for name in ("case_type", "issuer_kind", "issuer", "hot_issue", "law_topic", "year")
+               if args.get(name)}
+    request = SearchRequest(query=parsed, filters=filters, sort=args.get("sort") or _default_sort(parsed),
+                            page=args["page"], per_page=args["per_page"])
+    result: SearchResult = backend().search(request)
+    cases = {c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_(result.ids)))} if result.ids else {}
+    terms = parsed.highlight_terms()
+    hits = [_hit(cases[i], terms) for i in result.ids if i in cases and cases[i].status == "published"]
+    facets = {name: [{"value": v, "count": n} for v, n in values] for name, values in result.facets.items()}
+    return SearchPage(result.total, request.page, request.per_page, hits, facets)
+
+
+def _default_sort(parsed) -> str:
+    """Relevance when there is a query, newest first when browsing."""
+    return "date" if parsed.is_empty else "relevance"
+
+
+def _hit(case: Case, terms: list[str]) -> dict:
+    """One search hit with its highlights."""
+    sections = [(s.kind, s.text) for s in case.sections]
+    summary = case.summary or next((t for k, t in sections if k == "holding"), "")
+    highlights = []
+    title_html = highlight_title(case.title, terms)
+    if title_html:
+        highlights.append({"field": "title", "html": title_html})
+    highlights += snippets(sections, terms)
+    return {
+        "id": case.id,
+        "source_id": case.source_id,
+        "title": case.title,
+        "summary": summary[:300],
+        "case_type": case.case_type,
+        "issuer": {"name": case.issuer.name, "kind": case.issuer.kind},
+        "document_number": case.document_number,
+        "published_date": case.published_date,
+        "judgment_date": case.judgment_date,
+        "hot_issues": [t["name"] for t in tag_list(case, "hot_issue")],
+        "law_topics": [t["name"] for t in tag_list(case, "law_topic")],
+        "highlights": highlights,
+    }

@@ -1,0 +1,106 @@
+"""Automatic tag suggestions from a transparent rule set (stored with each taxonomy term).
+
+Rules of a term (all optional; any one that fires suggests the term, with its evidence):
+  keywords        words; fire when one occurs in the title, summary, issuer keywords or the
+                  holding (裁判要点/要旨) — the parts that say what a case is about
+  body_keywords   {"words": [...], "min": 3}; fire when the words occur at least `min`
+                  times in the whole text together
+  laws            law short names (食品安全法); fire when the case cites the law (《…》)
+  case_types      case types (刑事); fire on the case type
+Law topics are also suggested from cited laws through the law → department map
+(app/data/law_departments.json); procedural laws count only when cited in the
+title/holding/legal basis, since nearly every judgment cites them for its procedure.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+LAW_DEPARTMENTS = Path(__file__).resolve().parent.parent / "data" / "law_departments.json"
+PROCEDURE_TOPIC = "诉讼与非诉讼程序法"
+_CITED = re.compile(r"《(?:中华人民共和国)?([^《》\n]{2,60}?)》")
+_STRONG_SECTIONS = {"holding", "legal_basis"}
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A suggested tag: the term's id and why it was suggested."""
+
+    term_id: int
+    evidence: str
+
+
+@functools.lru_cache(maxsize=1)
+def law_departments() -> dict[str, str]:
+    """Law short name (without 中华人民共和国) → legal department."""
+    return json.loads(LAW_DEPARTMENTS.read_text(encoding="utf-8"))
+
+
+def _base_law_name(name: str) -> str:
+    """刑法修正案（九） → 刑法; 民法典·侵权责任编 style names → their law."""
+    name = name.strip()
+    if name.startswith("刑法修正案"):
+        return "刑法"
+    return re.sub(r"[（(]\d{4}年?[^）)]*[）)]$", "", name)
+
+
+class CaseView:
+    """The parts of a case the rules read, precomputed once per case."""
+
+    def __init__(self, case):
+        sections = [(s.kind, s.text) for s in case.sections]
+        self.case_type = case.case_type
+        self.strong = "\n".join(
+            [case.title, case.summary or "", " ".join(case.keywords or [])]
+            + [text for kind, text in sections if kind == "holding"]
+        )
+        self.full = "\n".join([self.strong] + [text for _, text in sections])
+        cite_text = "\n".join([case.title, " ".join(case.keywords or [])]
+                              + [text for kind, text in sections if kind in _STRONG_SECTIONS])
+        self.strong_laws = {_base_law_name(m) for m in _CITED.findall(cite_text)}
+        self.all_laws = {_base_law_name(m) for m in _CITED.findall(self.full)} | self.strong_laws
+
+
+def _fire(rules: dict, view: CaseView) -> str | None:
+    """Evidence for the first rule that fires, or None."""
+    if view.case_type in rules.get("case_types", []):
+        return f"案件类型为「{view.case_type}」"
+    for word in rules.get("keywords", []):
+        if word in view.strong:
+            return f"标题、关键词或裁判要点含「{word}」"
+    for law in rules.get("laws", []):
+        if law in view.all_laws:
+            return f"引用《{law}》"
+    body = rules.get("body_keywords")
+    if body:
+        hits = sum(view.full.count(w) for w in body.get("words", []))
+        if hits >= body.get("min", 3):
+            return f"正文多次（{hits} 次）出现「{'、'.join(body['words'][:3])}」等词"
+    return None
+
+
+def _law_topic_from_citations(term_name: str, view: CaseView) -> str | None:
+    """Evidence that the case cites a law of this department, or None."""
+    departments = law_departments()
+    laws = view.strong_laws if term_name == PROCEDURE_TOPIC else view.all_laws
+    for law in sorted(laws):
+        if departments.get(law) == term_name:
+            return f"引用《{law}》"
+    return None
+
+
+def suggest(case, terms) -> list[Suggestion]:
+    """Suggested tags for a case among `terms` (TaxonomyTerm rows of any scheme)."""
+    view = CaseView(case)
+    found = []
+    for term in terms:
+        evidence = None
+        if term.scheme == "law_topic":
+            evidence = _law_topic_from_citations(term.name, view)
+        evidence = evidence or _fire(term.rules or {}, view)
+        if evidence:
+            found.append(Suggestion(term.id, evidence))
+    return found

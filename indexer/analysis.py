@@ -1,0 +1,196 @@
+"""The analysis chain: the only module that imports a segmenter.
+
+Index time: normalise, then accurate-mode jieba tokens plus every dictionary word
+contained in a longer token ("fine-grained search mode"), so a query word that occurs
+inside a longer indexed word (人民法院 in 最高人民法院) still matches.
+Query time: normalise (also traditional → simplified), accurate-mode tokens, stop
+words dropped. Both sides use the same dictionary, loaded into rjieba (jieba-rs) for
+speed; tests prove rjieba gives the same tokens as Python jieba with that dictionary.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import re
+import unicodedata
+from pathlib import Path
+
+import rjieba
+
+DATA = Path(__file__).resolve().parent / "data"
+LEGAL_DICT = DATA / "legal_dict.txt"
+STOPWORDS = DATA / "stopwords.txt"
+# A token is kept for the index only if it has a letter, digit or CJK character.
+_WORDLIKE = re.compile(r"[0-9A-Za-z\u3400-\u9fff\uf900-\ufaff]")
+MAX_SUBWORD_TOKEN = 20
+
+
+@functools.lru_cache(maxsize=1)
+def _fold_table() -> dict[int, str]:
+    """Per-character NFKC + lower-case fold, only where the result stays one character.
+
+    Covers full-width → half-width (ＡＢＣ１２３ → abc123, the ideographic space) and
+    compatibility forms, while keeping offsets: normalize(text)[i] comes from text[i].
+    """
+    table = {}
+    for code in range(0x10000):
+        ch = chr(code)
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        folded = unicodedata.normalize("NFKC", ch).lower()
+        if len(folded) == 1 and folded != ch:
+            table[code] = folded
+    return table
+
+
+def normalize(text: str) -> str:
+    """Length-preserving normalisation, so offsets in the result are offsets in `text`."""
+    return text.translate(_fold_table())
+
+
+@functools.lru_cache(maxsize=1)
+def _t2s():
+    """The OpenCC traditional → simplified converter (loaded once)."""
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def normalize_query(text: str) -> str:
+    """Normalise user query text: full-width → half-width, lower case, traditional → simplified."""
+    return normalize(_t2s().convert(text))
+
+
+def dictionary_entries() -> list[tuple[str, int]]:
+    """The legal user dictionary as (word, frequency) pairs."""
+    entries = []
+    for line in LEGAL_DICT.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            word, freq = line.rsplit(" ", 1)
+            entries.append((word, int(freq)))
+    return entries
+
+
+@functools.lru_cache(maxsize=1)
+def segmenter() -> rjieba.Jieba:
+    """rjieba with jieba's default dictionary plus the legal user dictionary."""
+    seg = rjieba.Jieba()
+    for word, freq in dictionary_entries():
+        seg.add_word(word, freq, None)
+    return seg
+
+
+@functools.lru_cache(maxsize=1)
+def reference_segmenter():
+    """Python jieba with the same dictionary: the reference rjieba is checked against."""
+    import jieba
+
+    jieba.setLogLevel(60)
+    seg = jieba.Tokenizer()
+    seg.initialize()
+    for word, freq in dictionary_entries():
+        seg.add_word(word, freq)
+    return seg
+
+
+def cut(text: str) -> list[str]:
+    """Accurate-mode tokens (HMM off) of already-normalised text."""
+    return segmenter().cut(text, False)
+
+
+@functools.lru_cache(maxsize=1)
+def _word_frequencies() -> tuple[dict, float]:
+    """jieba's frequency table with our dictionary, and log(total), for sub-word splitting."""
+    seg = reference_segmenter()
+    return seg.FREQ, math.log(seg.total)
+
+
+def _best_split(token: str) -> list[str]:
+    """The most probable segmentation of a dictionary word into at least two pieces.
+
+    jieba's own dynamic programme over the word's DAG, with the whole-word edge removed:
+    最高人民法院 → 最高|人民法院, never 最|高人|民法|院. This keeps sub-words that are real
+    parts of the compound (人民法院, 法院) and leaves out accidental ones (民法).
+    """
+    freq, log_total = _word_frequencies()
+    n = len(token)
+    route: dict[int, tuple[float, int]] = {n: (0.0, n)}
+    for start in range(n - 1, -1, -1):
+        best = None
+        for end in range(start + 1, n + 1):
+            if start == 0 and end == n:
+                continue
+            piece_freq = freq.get(token[start:end])
+            if end - start > 1 and not piece_freq:
+                continue
+            score = math.log(piece_freq or 1) - log_total + route[end][0]
+            if best is None or score > best[0]:
+                best = (score, end)
+        route[start] = best
+    pieces, start = [], 0
+    while start < n:
+        end = route[start][1]
+        pieces.append(token[start:end])
+        start = end
+    return pieces
+
+
+@functools.lru_cache(maxsize=200_000)
+def _subwords(token: str) -> tuple[str, ...]:
+    """The dictionary words a compound is made of, recursively, in order (length ≥ 2)."""
+    found: list[str] = []
+    for piece in _best_split(token):
+        if len(piece) >= 2:
+            if len(piece) > 2:
+                found.extend(_subwords(piece))
+            found.append(piece)
+    return tuple(found)
+
+
+_EXPANSIONS: dict[str, tuple[str, ...]] = {}
+_MAX_EXPANSIONS = 500_000
+
+
+def _expand(token: str) -> tuple[str, ...]:
+    """What one accurate-mode token contributes to the index: its sub-words, then itself."""
+    if not _WORDLIKE.search(token):
+        return ()
+    if 2 < len(token) <= MAX_SUBWORD_TOKEN:
+        return _subwords(token) + (token,)
+    return (token,)
+
+
+def index_tokens(text: str) -> list[str]:
+    """Tokens to index for a text: accurate tokens, each preceded by its sub-words."""
+    out: list[str] = []
+    cache = _EXPANSIONS
+    for token in cut(normalize(text)):
+        expansion = cache.get(token)
+        if expansion is None:
+            if len(cache) > _MAX_EXPANSIONS:  # numbers and names make the vocabulary open-ended
+                cache.clear()
+            expansion = cache[token] = _expand(token)
+        out.extend(expansion)
+    return out
+
+
+def index_text(text: str) -> str:
+    """Index tokens joined by spaces: the pre-segmented form both engines store."""
+    return " ".join(index_tokens(text))
+
+
+@functools.lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    """Query stop words: function words and question phrasing with no legal content."""
+    words = STOPWORDS.read_text(encoding="utf-8").split()
+    return frozenset(w for w in words if not w.startswith("#"))
+
+
+def query_tokens(text: str) -> list[str]:
+    """Distinct content tokens of normalised query text, in order (stop words dropped).
+
+    If every token is a stop word, they are kept: a search for 的 still searches.
+    """
+    tokens = [t for t in cut(text) if _WORDLIKE.search(t)]
+    content = [t for t in tokens if t not in stopwords()]
+    return list(dict.fromkeys(content or tokens))

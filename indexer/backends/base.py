@@ -1,0 +1,58 @@
+"""The SearchBackend protocol and the value objects that cross it."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Protocol
+
+from indexer.documents import SearchDocument
+from indexer.query import ParsedQuery
+
+
+class SearchUnavailable(RuntimeError):
+    """The engine cannot answer now (down, locked, missing index)."""
+
+
+@dataclass
+class SearchRequest:
+    """A validated search: parsed query, facet filters, sort and page."""
+
+    query: ParsedQuery
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    sort: str = "relevance"  # or "date"
+    page: int = 1
+    per_page: int = 20
+    with_facets: bool = True
+
+
+@dataclass
+class SearchResult:
+    """Case ids in rank order for the page, the exact total, and facet counts."""
+
+    total: int
+    ids: list[int]
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+
+
+class SearchBackend(Protocol):
+    """What every engine implements; the contract tests run against each."""
+
+    def index_many(self, docs: Iterable[SearchDocument]) -> int:
+        """Add or replace documents; return how many."""
+
+    def delete_many(self, ids: Iterable[int]) -> int:
+        """Remove documents by case id (missing ids are ignored); return how many asked."""
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        """Run a search."""
+
+    def rebuild(self, docs: Iterable[SearchDocument], progress: Callable[[int], None] | None = None) -> int:
+        """Build a fresh index beside the live one from `docs`, then swap it in."""
+
+    def count(self) -> int:
+        """Number of documents in the live index."""
+
+    def health(self) -> dict:
+        """Engine state for /healthz: {"ok": bool, ...}."""
+
+    def locked(self):
+        """Context manager serialising outbox drains that write to this index."""

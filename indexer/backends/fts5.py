@@ -1,0 +1,337 @@
+"""Embedded search engine: SQLite FTS5 over pre-segmented text, no service to run.
+
+Layout of the index directory:
+    CURRENT                 name of the live index file
+    index-<stamp>.sqlite3   the index (FTS5 table `fts`, `docs`, `facets`)
+    lock                    flock()ed by every writer, so drains and rebuilds never interleave
+A rebuild writes a new file beside the live one and swaps CURRENT (rename is atomic);
+readers notice the new name on their next search and reopen.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from indexer.backends.base import SearchRequest, SearchResult, SearchUnavailable
+from indexer.documents import FACETS, FIELD_WEIGHTS, FIELDS, SearchDocument
+from indexer.query import ParsedQuery, Phrase
+
+SCHEMA_VERSION = "1"
+FACET_LIMIT = 50
+_SCHEMA = f"""
+CREATE VIRTUAL TABLE fts USING fts5({", ".join(FIELDS)}, tokenize='unicode61 remove_diacritics 0');
+CREATE TABLE docs (id INTEGER PRIMARY KEY, sort_date TEXT NOT NULL, text TEXT NOT NULL);
+CREATE INDEX docs_sort ON docs (sort_date DESC, id DESC);
+CREATE TABLE facets (id INTEGER NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL);
+CREATE INDEX facets_lookup ON facets (name, value, id);
+CREATE INDEX facets_id ON facets (id);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');
+"""
+
+
+def fts_quote(token: str) -> str:
+    """Quote one token as an FTS5 string: the only way user text reaches MATCH."""
+    return '"' + token.replace('"', '""') + '"'
+
+
+def _phrase_match(phrase: Phrase) -> str:
+    """All tokens of a phrase, as an FTS5 AND group (exactness is checked on the text)."""
+    return "(" + " AND ".join(fts_quote(t) for t in phrase.tokens) + ")"
+
+
+class Fts5Backend:
+    """SearchBackend on SQLite FTS5 files in one directory."""
+
+    def __init__(self, directory: str | os.PathLike, lock_timeout: float = 30.0):
+        self.directory = Path(directory)
+        self.lock_timeout = lock_timeout
+        self._local = threading.local()
+
+    # ---- files and connections -------------------------------------------------------
+    def _current_name(self) -> str | None:
+        """Name of the live index file, or None if no index was ever built."""
+        try:
+            return (self.directory / "CURRENT").read_text().strip() or None
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise SearchUnavailable(f"index directory unusable: {exc}") from exc
+
+    def _open(self, path: Path) -> sqlite3.Connection:
+        """Open an index file with the settings every connection uses."""
+        conn = sqlite3.connect(path, timeout=self.lock_timeout, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        return conn
+
+    def _conn(self) -> sqlite3.Connection:
+        """This thread's connection to the live index, reopened after a swap."""
+        name = self._current_name()
+        if name is None:
+            self._create_empty()
+            name = self._current_name()
+        cached = getattr(self._local, "conn", None)
+        if cached and cached[0] == name:
+            return cached[1]
+        if cached:
+            cached[1].close()
+        path = self.directory / name
+        if not path.exists():
+            raise SearchUnavailable(f"index file {path} is missing")
+        try:
+            conn = self._open(path)
+        except sqlite3.Error as exc:
+            raise SearchUnavailable(f"cannot open index: {exc}") from exc
+        self._local.conn = (name, conn)
+        return conn
+
+    def close(self) -> None:
+        """Close this thread's connection."""
+        cached = getattr(self._local, "conn", None)
+        if cached:
+            cached[1].close()
+            self._local.conn = None
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the writer lock (re-entrant per thread; waits up to lock_timeout)."""
+        if getattr(self._local, "lock_depth", 0):
+            self._local.lock_depth += 1
+            try:
+                yield
+            finally:
+                self._local.lock_depth -= 1
+            return
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            handle = open(self.directory / "lock", "a+")
+        except OSError as exc:
+            raise SearchUnavailable(f"index directory unusable: {exc}") from exc
+        with handle:
+            self._acquire(handle)
+            self._local.lock_depth = 1
+            try:
+                yield
+            finally:
+                self._local.lock_depth = 0
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _acquire(self, handle) -> None:
+        """flock() the lock file, polling until lock_timeout."""
+        deadline = time.monotonic() + self.lock_timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise SearchUnavailable("search index is busy (rebuild in progress)")
+                time.sleep(0.05)
+
+    def _new_file(self) -> tuple[str, sqlite3.Connection]:
+        """Create a new, empty index file (not yet live)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        name = f"index-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}-{time.monotonic_ns()}.sqlite3"
+        conn = sqlite3.connect(self.directory / name, isolation_level=None)
+        conn.executescript(_SCHEMA)
+        return name, conn
+
+    def _make_live(self, name: str) -> None:
+        """Point CURRENT at `name` atomically and delete the files it replaces."""
+        old = self._current_name()
+        tmp = self.directory / f"CURRENT.{os.getpid()}.tmp"
+        tmp.write_text(name + "\n")
+        os.replace(tmp, self.directory / "CURRENT")
+        if old and old != name:
+            # Readers holding the old file keep reading it until their next search.
+            for suffix in ("", "-wal", "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    (self.directory / (old + suffix)).unlink()
+
+    def _create_empty(self) -> None:
+        """Create an empty live index if there is none yet."""
+        with self.locked():
+            if self._current_name() is None:
+                name, conn = self._new_file()
+                conn.close()
+                self._make_live(name)
+
+    # ---- writing ----------------------------------------------------------------------
+    @staticmethod
+    def _write(conn: sqlite3.Connection, docs: Iterable[SearchDocument]) -> int:
+        """Insert or replace documents inside the caller's transaction."""
+        count = 0
+        for doc in docs:
+            Fts5Backend._remove(conn, [doc.id])
+            conn.execute(
+                f"INSERT INTO fts (rowid, {', '.join(FIELDS)}) VALUES (?{', ?' * len(FIELDS)})",
+                [doc.id, *(doc.fields.get(name, "") for name in FIELDS)],
+            )
+            conn.execute("INSERT INTO docs VALUES (?, ?, ?)", (doc.id, doc.sort_date, doc.text))
+            conn.executemany(
+                "INSERT INTO facets VALUES (?, ?, ?)",
+                [(doc.id, name, value) for name in FACETS for value in doc.facets.get(name, [])],
+            )
+            count += 1
+        return count
+
+    @staticmethod
+    def _remove(conn: sqlite3.Connection, ids: list[int]) -> None:
+        """Delete documents by id inside the caller's transaction."""
+        for doc_id in ids:
+            conn.execute("DELETE FROM fts WHERE rowid = ?", (doc_id,))
+            conn.execute("DELETE FROM docs WHERE id = ?", (doc_id,))
+            conn.execute("DELETE FROM facets WHERE id = ?", (doc_id,))
+
+    def index_many(self, docs: Iterable[SearchDocument]) -> int:
+        """Add or replace documents in the live index, in one transaction."""
+        conn = self._conn()
+        with _transaction(conn):
+            return self._write(conn, docs)
+
+    def delete_many(self, ids: Iterable[int]) -> int:
+        """Remove documents from the live index, in one transaction."""
+        ids = list(ids)
+        conn = self._conn()
+        with _transaction(conn):
+            self._remove(conn, ids)
+        return len(ids)
+
+    def rebuild(self, docs: Iterable[SearchDocument], progress: Callable[[int], None] | None = None) -> int:
+        """Build a new index file from `docs`, then swap it in; the caller holds locked()."""
+        name, conn = self._new_file()
+        try:
+            conn.execute("PRAGMA journal_mode=OFF")
+            conn.execute("PRAGMA synchronous=OFF")
+            count = 0
+            batch: list[SearchDocument] = []
+            conn.execute("BEGIN")
+            for doc in docs:
+                batch.append(doc)
+                if len(batch) >= 500:
+                    count += self._write(conn, batch)
+                    if progress:
+                        progress(len(batch))
+                    batch = []
+            count += self._write(conn, batch)
+            if progress and batch:
+                progress(len(batch))
+            conn.execute("COMMIT")
+            conn.execute("INSERT INTO fts (fts) VALUES ('optimize')")
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("ANALYZE")
+            conn.close()
+        except BaseException:
+            conn.close()
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                with contextlib.suppress(FileNotFoundError):
+                    (self.directory / (name + suffix)).unlink()
+            raise
+        self._make_live(name)
+        return count
+
+    # ---- reading ----------------------------------------------------------------------
+    def count(self) -> int:
+        """Number of documents in the live index."""
+        return self._conn().execute("SELECT count(*) FROM docs").fetchone()[0]
+
+    def health(self) -> dict:
+        """Engine state: ok, backend name, live file and document count."""
+        try:
+            return {"ok": True, "backend": "embedded", "index": self._current_name(), "documents": self.count()}
+        except (sqlite3.Error, SearchUnavailable) as exc:
+            return {"ok": False, "backend": "embedded", "error": type(exc).__name__}
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        """Run a search: count, page of ids and facet counts over the same conditions."""
+        conn = self._conn()
+        try:
+            return self._search(conn, request)
+        except sqlite3.OperationalError as exc:
+            raise SearchUnavailable(str(exc)) from exc
+
+    def _search(self, conn: sqlite3.Connection, request: SearchRequest) -> SearchResult:
+        """Count, page of ids, facet counts over the same WHERE clause."""
+        where, params, uses_fts = _where(request)
+        source = "fts JOIN docs ON docs.id = fts.rowid" if uses_fts else "docs"
+        total = conn.execute(f"SELECT count(*) FROM {source} WHERE {where}", params).fetchone()[0]
+        weights = ", ".join(str(FIELD_WEIGHTS[name]) for name in FIELDS)
+        if uses_fts and request.sort == "relevance":
+            order = f"bm25(fts, {weights}), docs.sort_date DESC, docs.id DESC"
+        elif uses_fts:
+            order = f"docs.sort_date DESC, bm25(fts, {weights}), docs.id DESC"
+        else:
+            order = "docs.sort_date DESC, docs.id DESC"
+        offset = (request.page - 1) * request.per_page
+        rows = conn.execute(
+            f"SELECT docs.id FROM {source} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
+            [*params, request.per_page, offset],
+        ).fetchall()
+        facets = _facet_counts(conn, source, where, params) if request.with_facets and total else {}
+        return SearchResult(total=total, ids=[r[0] for r in rows], facets=facets)
+
+
+def _where(request: SearchRequest) -> tuple[str, list, bool]:
+    """SQL WHERE clause and parameters for a request; the third value says if FTS is used."""
+    query: ParsedQuery = request.query
+    clauses: list[str] = []
+    params: list = []
+    groups = [fts_quote(t) for t in query.terms]
+    match = " OR ".join(groups)
+    if len(groups) > 1:
+        match = f"({match})"
+    required = [_phrase_match(p) for p in query.phrases]
+    match = " AND ".join(x for x in [match, *required] if x)
+    uses_fts = bool(match)
+    if uses_fts:
+        clauses.append("fts MATCH ?")
+        params.append(match)
+    for phrase in query.phrases:
+        if len(phrase.tokens) > 1:
+            clauses.append("instr(docs.text, ?) > 0")
+            params.append(phrase.text)
+    for phrase in query.excluded:
+        clauses.append(
+            "docs.id NOT IN (SELECT f.rowid FROM fts f JOIN docs d ON d.id = f.rowid"
+            " WHERE fts MATCH ? AND instr(d.text, ?) > 0)"
+        )
+        params += [_phrase_match(phrase), phrase.text]
+    for name, values in sorted(request.filters.items()):
+        if values:
+            marks = ", ".join("?" * len(values))
+            clauses.append(f"docs.id IN (SELECT id FROM facets WHERE name = ? AND value IN ({marks}))")
+            params += [name, *values]
+    return (" AND ".join(clauses) or "1"), params, uses_fts
+
+
+def _facet_counts(conn: sqlite3.Connection, source: str, where: str, params: list) -> dict:
+    """Counts of every facet value over the matching documents, largest first."""
+    rows = conn.execute(
+        f"SELECT name, value, count(*) AS n FROM facets WHERE id IN "
+        f"(SELECT docs.id FROM {source} WHERE {where}) GROUP BY name, value ORDER BY name, n DESC, value",
+        params,
+    ).fetchall()
+    facets: dict[str, list[tuple[str, int]]] = {name: [] for name in FACETS}
+    for name, value, count in rows:
+        if len(facets[name]) < FACET_LIMIT:
+            facets[name].append((value, count))
+    return facets
+
+
+@contextlib.contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """BEGIN IMMEDIATE … COMMIT, rolled back on any error."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")

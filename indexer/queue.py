@@ -1,0 +1,85 @@
+"""The outbox: enqueue in the caller's transaction, drain into the search backend.
+
+A row is written in the same transaction as the case change it describes, so the index
+can always catch up: after a crash, with the engine down, or after a failed drain.
+Draining is idempotent (documents are rebuilt from the database's current state) and
+serialised by the backend's writer lock, so concurrent drains never apply stale state.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from app.models import IndexQueue
+from indexer.documents import SearchDocument
+
+BATCH = 500
+# load(ids) → (documents for ids that should be searchable, ids that should not)
+Loader = Callable[[list[int]], tuple[list[SearchDocument], list[int]]]
+
+
+@dataclass
+class DrainReport:
+    """What one drain did."""
+
+    indexed: int = 0
+    deleted: int = 0
+    rows: int = 0
+    error: str | None = None
+
+
+def enqueue(session: Session, case_ids: Iterable[int], op: str = "upsert") -> None:
+    """Add outbox rows to the caller's transaction (committed with the case change)."""
+    session.add_all(IndexQueue(case_id=case_id, op=op) for case_id in case_ids)
+
+
+def backlog(session: Session) -> int:
+    """Number of outbox rows waiting."""
+    return session.scalar(select(func.count()).select_from(IndexQueue)) or 0
+
+
+def drain(session: Session, backend, load: Loader, max_rows: int | None = None) -> DrainReport:
+    """Apply waiting rows to the backend in id order; on engine failure leave them, noted."""
+    report = DrainReport()
+    with backend.locked():
+        session.commit()  # start a fresh transaction: read state committed before the lock
+        while max_rows is None or report.rows < max_rows:
+            rows = session.scalars(select(IndexQueue).order_by(IndexQueue.id).limit(BATCH)).all()
+            if not rows:
+                break
+            try:
+                _apply(rows, backend, load, report)
+            except Exception as exc:  # engine down or failing: rows stay queued for a retry
+                session.rollback()
+                _note_failure(session, [r.id for r in rows], exc)
+                report.error = f"{type(exc).__name__}: {exc}"
+                break
+            session.execute(delete(IndexQueue).where(IndexQueue.id.in_([r.id for r in rows])))
+            session.commit()
+            report.rows += len(rows)
+    return report
+
+
+def _apply(rows: list[IndexQueue], backend, load: Loader, report: DrainReport) -> None:
+    """Apply the newest operation per case among `rows`."""
+    latest: dict[int, str] = {}
+    for row in rows:
+        latest[row.case_id] = row.op
+    upserts = [cid for cid, op in latest.items() if op == "upsert"]
+    deletes = [cid for cid, op in latest.items() if op != "upsert"]
+    docs, hidden = load(upserts)
+    report.deleted += backend.delete_many(deletes + hidden)
+    report.indexed += backend.index_many(docs)
+
+
+def _note_failure(session: Session, ids: list[int], exc: Exception) -> None:
+    """Record an attempt on rows that could not be applied."""
+    session.execute(
+        update(IndexQueue)
+        .where(IndexQueue.id.in_(ids))
+        .values(attempts=IndexQueue.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000])
+    )
+    session.commit()

@@ -1,0 +1,81 @@
+"""The case interchange format (FORMAT.md): one schema for the importer, the API and export.
+
+A dump is valid input to a load, and load(dump(case)) reproduces the case.
+"""
+from __future__ import annotations
+
+from marshmallow import ValidationError, fields, post_dump, validates_schema
+
+from app.models.case import CASE_TYPES, ISSUER_KINDS, SECTION_KINDS
+from schemas.fields import ChineseSchema, Date, List, Nested, Str, length, one_of
+
+
+class IssuerSchema(ChineseSchema):
+    """The publishing body."""
+
+    name = Str(required=True, validate=length(200, 1))
+    kind = Str(required=True, validate=one_of(list(ISSUER_KINDS), "发布机关类型"))
+
+
+class SectionSchema(ChineseSchema):
+    """One section of the case body."""
+
+    kind = Str(required=True, validate=one_of(list(SECTION_KINDS), "段落类型"))
+    heading = Str(load_default="", validate=length(200))
+    text = Str(required=True, validate=length(500_000, 1))
+
+
+class SourceSchema(ChineseSchema):
+    """Attribution of the original publication."""
+
+    name = Str(required=True, validate=length(500, 1))
+    url = Str(validate=length(2000))
+
+
+class CaseRecordSchema(ChineseSchema):
+    """One line of the interchange format."""
+
+    source_id = Str(required=True, validate=length(200, 1))
+    title = Str(required=True, validate=length(500, 1))
+    summary = Str(validate=length(5000))
+    case_type = Str(required=True, validate=one_of(list(CASE_TYPES), "案件类型"))
+    issuer = Nested(IssuerSchema, required=True)
+    document_number = Str(validate=length(200))
+    case_number = Str(validate=length(200))
+    court = Str(validate=length(200))
+    region = Str(validate=length(200))
+    judgment_date = Date()
+    published_date = Date()
+    keywords = List(Str(validate=length(100, 1)), validate=length(50))
+    sections = List(Nested(SectionSchema), required=True, validate=length(500, 1))
+    source = Nested(SourceSchema)
+
+    @validates_schema
+    def _dates_in_order(self, data, **kwargs):
+        """A case cannot be published as typical before it was decided."""
+        judged, published = data.get("judgment_date"), data.get("published_date")
+        if judged and published and published < judged:
+            raise ValidationError("发布日期不能早于裁判日期。", "published_date")
+
+    @post_dump
+    def _drop_empty(self, data, **kwargs):
+        """Optional fields that are absent stay absent in exports (round trip is exact)."""
+        return {key: value for key, value in data.items() if value is not None}
+
+
+class TagSchema(ChineseSchema):
+    """A taxonomy tag on a case; `auto` tags were suggested by the rules, with evidence."""
+
+    code = fields.String()
+    name = fields.String()
+    auto = fields.Boolean()
+    evidence = fields.String()
+
+
+class CaseOutSchema(CaseRecordSchema):
+    """A case as the API shows it: every interchange field plus id, state and derived tags."""
+
+    id = fields.Integer(dump_only=True)
+    status = fields.String(dump_only=True)
+    hot_issues = fields.List(fields.Nested(TagSchema), dump_only=True)
+    law_topics = fields.List(fields.Nested(TagSchema), dump_only=True)

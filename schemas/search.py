@@ -1,0 +1,107 @@
+"""Search API: query-string arguments in, results out."""
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, ValidationError, fields, validates_schema
+
+from app.models.case import CASE_TYPES, ISSUER_KINDS
+from schemas.fields import ChineseSchema, Int, List, Str, in_range, length, one_of
+
+MAX_QUERY_LENGTH = 200
+MAX_PER_PAGE = 100
+MAX_RESULT_WINDOW = 10_000  # page * per_page beyond this is refused: nobody reads that deep
+FILTERS = ("case_type", "issuer_kind", "issuer", "hot_issue", "law_topic", "year")
+
+
+class SearchArgsSchema(ChineseSchema):
+    """GET /api/v1/search arguments; filters may repeat (values of one filter are OR-ed).
+
+    Unknown arguments are ignored, not refused: shared links carry tracking parameters.
+    """
+
+    class Meta:
+        unknown = EXCLUDE
+
+    q = Str(load_default="", validate=length(MAX_QUERY_LENGTH))
+    case_type = List(Str(validate=one_of(list(CASE_TYPES), "案件类型")), load_default=list, validate=length(20))
+    issuer_kind = List(Str(validate=one_of(list(ISSUER_KINDS), "发布机关类型")), load_default=list,
+                       validate=length(20))
+    issuer = List(Str(validate=length(200)), load_default=list, validate=length(20))
+    hot_issue = List(Str(validate=length(60)), load_default=list, validate=length(20))
+    law_topic = List(Str(validate=length(60)), load_default=list, validate=length(20))
+    year = List(Int(validate=in_range(1900, 2100), strict=False), load_default=list, validate=length(20))
+    sort = Str(load_default=None, validate=one_of(["relevance", "date"], "排序方式"))
+    page = Int(load_default=1, validate=in_range(1, MAX_RESULT_WINDOW))
+    per_page = Int(load_default=20, validate=in_range(1, MAX_PER_PAGE))
+
+    @validates_schema
+    def _window(self, data, **kwargs):
+        """Refuse pages beyond the result window instead of scanning for them."""
+        if data.get("page", 1) * data.get("per_page", 20) > MAX_RESULT_WINDOW:
+            raise ValidationError(f"页码过大：最多可浏览前 {MAX_RESULT_WINDOW} 条结果。", "page")
+
+
+def args_from_multidict(args) -> dict:
+    """Query-string MultiDict → dict with lists for the repeatable filters; blanks dropped."""
+    out = {}
+    for key in args:
+        values = [v for v in args.getlist(key) if v.strip()] if key in FILTERS else args.getlist(key)
+        if key in FILTERS:
+            out[key] = values
+        elif values:
+            out[key] = values[-1]
+    return out
+
+
+def filters_as_strings(data: dict) -> dict:
+    """Filter values as the strings the index stores (years are ints after validation)."""
+    data = dict(data)
+    data["year"] = [str(y) for y in data.get("year", [])]
+    return data
+
+
+class IssuerOutSchema(ChineseSchema):
+    """Issuer in a hit."""
+
+    name = fields.String()
+    kind = fields.String()
+
+
+class HighlightSchema(ChineseSchema):
+    """A highlighted snippet: escaped HTML whose only markup is <mark>."""
+
+    field = fields.String(metadata={"description": "title or a section kind"})
+    html = fields.String()
+
+
+class HitSchema(ChineseSchema):
+    """One search hit."""
+
+    id = fields.Integer()
+    source_id = fields.String()
+    title = fields.String()
+    summary = fields.String()
+    case_type = fields.String()
+    issuer = fields.Nested(IssuerOutSchema)
+    document_number = fields.String(allow_none=True)
+    published_date = fields.Date(allow_none=True)
+    judgment_date = fields.Date(allow_none=True)
+    hot_issues = fields.List(fields.String())
+    law_topics = fields.List(fields.String())
+    highlights = fields.List(fields.Nested(HighlightSchema))
+
+
+class FacetValueSchema(ChineseSchema):
+    """A facet value and how many results have it."""
+
+    value = fields.String()
+    count = fields.Integer()
+
+
+class SearchResultSchema(ChineseSchema):
+    """GET /api/v1/search response."""
+
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+    hits = fields.List(fields.Nested(HitSchema))
+    facets = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(FacetValueSchema)))

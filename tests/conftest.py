@@ -1,0 +1,145 @@
+"""Fixtures in the flaskr shape: app, client, runner — on a real database and a real engine.
+
+The database is a fresh SQLite file per test, or PostgreSQL when TEST_DATABASE_URL is set
+(tables truncated between tests). The schema always comes from the Alembic migrations.
+`seeded_app` is one app per session holding every real seed case, for read-only tests.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from app.config import TestingConfig
+from app.extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_DIR = ROOT / "seed_cases"
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def sample_record(**overrides) -> dict:
+    """A valid interchange record (tests change what they need)."""
+    record = {
+        "source_id": "test-1",
+        "title": "张某诉某物业公司高空抛物损害责任纠纷案",
+        "case_type": "民事",
+        "issuer": {"name": "某市人民法院", "kind": "court"},
+        "published_date": "2024-03-01",
+        "keywords": ["民事", "高空抛物", "物业"],
+        "sections": [
+            {"kind": "holding", "heading": "裁判要点", "text": "物业服务企业未采取必要的安全保障措施防止高空抛物的，应当依法承担未履行安全保障义务的侵权责任。"},
+            {"kind": "facts", "heading": "基本案情", "text": "原告张某途经小区时被楼上抛下的花盆砸伤。"},
+        ],
+        "source": {"name": "测试来源", "url": "https://example.invalid/1"},
+    }
+    record.update(overrides)
+    return record
+
+
+def write_jsonl(path: Path, records: list) -> Path:
+    """Write records (dicts, or raw strings for broken lines) as JSONL."""
+    lines = [r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in records]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _pg_database(name: str) -> str:
+    """Create (or recreate) a PostgreSQL database next to TEST_DATABASE_URL's; return its URL."""
+    base = make_url(PG_URL)
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def make_config(instance: Path, database_url: str | None = None) -> TestingConfig:
+    """A testing config whose state lives in `instance`."""
+    os.environ["INSTANCE_PATH"] = str(instance)
+    config = TestingConfig()
+    config.SQLALCHEMY_DATABASE_URI = database_url or f"sqlite:///{instance / 'test.sqlite3'}"
+    config.SEARCH_INDEX_PATH = str(instance / "search-index")
+    return config
+
+
+def migrate_to_head(app) -> None:
+    """Create the schema the way production does: Alembic upgrade to head."""
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade()
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory):
+    """A migrated empty SQLite file copied per test (or the migrated PostgreSQL database)."""
+    instance = tmp_path_factory.mktemp("template")
+    url = _pg_database("yianshifa_test") if PG_URL else None
+    app = create_app(make_config(instance, url))
+    migrate_to_head(app)
+    with app.app_context():
+        db.engine.dispose()
+    return url or instance / "test.sqlite3"
+
+
+@pytest.fixture()
+def app(tmp_path, template_db):
+    """A fresh app on an empty, migrated database with the seed taxonomies loaded."""
+    if PG_URL:
+        config = make_config(tmp_path, template_db)
+    else:
+        shutil.copy(template_db, tmp_path / "test.sqlite3")
+        config = make_config(tmp_path)
+    application = create_app(config)
+    with application.app_context():
+        if PG_URL:
+            tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+            db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            db.session.commit()
+        from app.services.taxonomy import load_terms
+
+        load_terms()
+        yield application
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture()
+def client(app):
+    """HTTP test client."""
+    return app.test_client()
+
+
+@pytest.fixture()
+def runner(app):
+    """CLI test runner."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture(scope="session")
+def seeded_app(tmp_path_factory):
+    """One app holding every real seed case, imported and indexed through the CLI."""
+    instance = tmp_path_factory.mktemp("seeded")
+    url = _pg_database("yianshifa_test_seeded") if PG_URL else None
+    application = create_app(make_config(instance, url))
+    migrate_to_head(application)
+    result = application.test_cli_runner().invoke(args=["seed"])
+    assert result.exit_code == 0, result.output
+    with application.app_context():
+        yield application
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture()
+def seeded_client(seeded_app):
+    """HTTP client on the seeded app."""
+    return seeded_app.test_client()

@@ -1,0 +1,87 @@
+"""The analysis chain: dictionary, index/query tokens, normalisation, rjieba = jieba."""
+import json
+
+import pytest
+
+from indexer import analysis
+from indexer.query import parse_query
+from tests.conftest import SEED_DIR
+
+pytestmark = pytest.mark.nodb
+
+
+def seed_texts():
+    """Title and full text of every seed case."""
+    texts = []
+    for path in sorted(SEED_DIR.glob("*.jsonl")):
+        with path.open(encoding="utf-8") as handle:
+            for line in handle:
+                case = json.loads(line)
+                texts.append(case["title"] + "\n" + "\n".join(s["text"] for s in case["sections"]))
+    return texts
+
+
+@pytest.mark.parametrize("word", ["高空抛物", "电信网络诈骗", "拒不支付劳动报酬罪", "食品安全法", "醉驾",
+                                  "劳动合同法", "危险驾驶罪", "以案释法", "人身安全保护令"])
+def test_legal_terms_stay_whole(word):
+    assert analysis.cut(word) == [word]
+
+
+def test_dictionary_words_are_kept_whole_in_isolation():
+    broken = [w for w, _ in analysis.dictionary_entries() if analysis.cut(w) != [w]]
+    assert broken == []
+
+
+def test_compound_contributes_its_real_parts_only():
+    tokens = analysis.index_tokens("最高人民法院")
+    assert {"人民法院", "法院", "最高", "最高人民法院"} <= set(tokens)
+    assert "民法" not in tokens  # an accidental substring, not a part of the compound
+
+
+def test_query_word_inside_longer_indexed_word_matches():
+    # The measured failure of accurate-mode-only indexing: 人民法院 vs 最高人民法院.
+    missed = [text[:30] for text in seed_texts()
+              if "最高人民法院" in text and "人民法院" not in analysis.index_tokens(text)]
+    assert missed == []
+
+
+def test_index_tokens_drop_punctuation_and_fold_width():
+    tokens = analysis.index_tokens("ＡＢＣ１２３，“正当防卫”！")
+    assert "abc123" in tokens and "正当防卫" in tokens
+    assert not any(t in {"，", "“", "”", "！"} for t in tokens)
+
+
+def test_normalize_keeps_offsets():
+    text = "Ｘ市（二〇一九）第１号　判决"
+    assert len(analysis.normalize(text)) == len(text)
+
+
+def test_query_normalisation_traditional_and_full_width():
+    assert parse_query("醫療損害　賠償").terms == parse_query("医疗损害 赔偿").terms
+
+
+def test_query_stop_words_removed_unless_nothing_else():
+    assert "怎么办" not in parse_query("被拖欠工资怎么办").terms
+    assert parse_query("的").terms == ["的"]
+
+
+def test_rjieba_gives_the_same_tokens_as_jieba_on_every_seed_case():
+    reference = analysis.reference_segmenter()
+    mismatched = []
+    for text in seed_texts():
+        text = analysis.normalize(text)
+        if analysis.cut(text) != reference.lcut(text, HMM=False):
+            mismatched.append(text[:40])
+    assert mismatched == []
+
+
+HOSTILE = ['"', '""', '"未闭合', "-", "--", "- -醉驾", "NEAR(a b)", "a OR b", "a AND NOT b", "title:高空",
+           "^x", "*", "高空*", "(", ")", "{a b}", "'; DROP TABLE cases; --", "\x00", "\\", "𠮷野家",
+           "😀", "\u200b", "a" * 500, "，。！？", "１＋１", "<script>alert(1)</script>", "%", "_"]
+
+
+@pytest.mark.parametrize("raw", HOSTILE)
+def test_parser_never_raises_and_keeps_syntax_out(raw):
+    parsed = parse_query(raw)
+    for term in parsed.terms:
+        assert term.strip()
