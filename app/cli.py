@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 from tqdm import tqdm
 
@@ -35,7 +36,8 @@ def _count_lines(paths: list[Path]) -> int:
 
 def run_import(paths: list[Path], quiet: bool = False) -> importer.ImportReport:
     """Import files with a progress bar; the index catches up after every batch."""
-    with tqdm(total=_count_lines(paths), unit="行", desc="导入", disable=quiet, file=sys.stderr) as bar:
+    with tqdm(total=_count_lines(paths), unit="行", desc="导入", disable=quiet, file=sys.stderr,
+              mininterval=1.0) as bar:
         report = importer.import_files(paths, on_line=bar.update, after_batch=search_service.sync_after_commit)
     for error in report.errors:
         click.echo(f"错误 {error}", err=True)
@@ -110,16 +112,29 @@ def load_taxonomy(file: Path | None) -> None:
 
 
 @click.command("seed")
+@with_appcontext
 def seed() -> None:
     """Load the taxonomies and every real case in seed_cases/, then make sure the index is complete."""
+    _bulk_indexing()
     load_terms(SEED_FILE)
     report = run_import(sorted(SEED_DIR.glob("*.jsonl")))
     search_service.sync()
+    if search_service.backend().count() != search_service.published_count():
+        click.echo("索引与数据库不一致，重建索引。", err=True)  # e.g. the index folder was deleted
+        search_service.reindex()
     if not report.ok:
         sys.exit(1)
 
 
+def _bulk_indexing() -> None:
+    """CLI commands index in bulk: segment in one worker process per CPU unless configured."""
+    if not os.environ.get("INDEX_WORKERS"):
+        current_app.config["INDEX_WORKERS"] = os.cpu_count() or 1
+
+
 def register(app: Flask) -> None:
     """Attach the command groups."""
+    for group in (cases_cli, search_cli):
+        group.callback = with_appcontext(_bulk_indexing)
     for command in (cases_cli, search_cli, taxonomy_cli, seed):
         app.cli.add_command(command)

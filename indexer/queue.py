@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from app.models import IndexQueue
+from indexer.backends.base import SearchUnavailable
 from indexer.documents import SearchDocument
 
 BATCH = 500
@@ -44,23 +45,34 @@ def backlog(session: Session) -> int:
 def drain(session: Session, backend, load: Loader, max_rows: int | None = None) -> DrainReport:
     """Apply waiting rows to the backend in id order; on engine failure leave them, noted."""
     report = DrainReport()
-    with backend.locked():
-        session.commit()  # start a fresh transaction: read state committed before the lock
-        while max_rows is None or report.rows < max_rows:
-            rows = session.scalars(select(IndexQueue).order_by(IndexQueue.id).limit(BATCH)).all()
-            if not rows:
-                break
-            try:
-                _apply(rows, backend, load, report)
-            except Exception as exc:  # engine down or failing: rows stay queued for a retry
-                session.rollback()
-                _note_failure(session, [r.id for r in rows], exc)
-                report.error = f"{type(exc).__name__}: {exc}"
-                break
-            session.execute(delete(IndexQueue).where(IndexQueue.id.in_([r.id for r in rows])))
-            session.commit()
-            report.rows += len(rows)
+    try:
+        with backend.locked():
+            _drain_locked(session, backend, load, max_rows, report)
+    except SearchUnavailable as exc:  # could not even lock/open the index
+        session.rollback()
+        waiting = session.scalars(select(IndexQueue.id).order_by(IndexQueue.id).limit(BATCH)).all()
+        _note_failure(session, list(waiting), exc)
+        report.error = f"{type(exc).__name__}: {exc}"
     return report
+
+
+def _drain_locked(session: Session, backend, load: Loader, max_rows: int | None, report: DrainReport) -> None:
+    """Drain while holding the backend's writer lock."""
+    session.commit()  # start a fresh transaction: read state committed before the lock
+    while max_rows is None or report.rows < max_rows:
+        rows = session.scalars(select(IndexQueue).order_by(IndexQueue.id).limit(BATCH)).all()
+        if not rows:
+            return
+        try:
+            _apply(rows, backend, load, report)
+        except Exception as exc:  # engine down or failing: rows stay queued for a retry
+            session.rollback()
+            _note_failure(session, [r.id for r in rows], exc)
+            report.error = f"{type(exc).__name__}: {exc}"
+            return
+        session.execute(delete(IndexQueue).where(IndexQueue.id.in_([r.id for r in rows])))
+        session.commit()
+        report.rows += len(rows)
 
 
 def _apply(rows: list[IndexQueue], backend, load: Loader, report: DrainReport) -> None:

@@ -12,7 +12,7 @@ from app.models import Case, IndexQueue
 from app.services.cases import tag_list
 from indexer import queue
 from indexer.backends.base import SearchRequest, SearchResult, SearchUnavailable
-from indexer.documents import build_document
+from indexer.documents import analyse_many, raw_document
 from indexer.highlight import highlight_title, snippets
 from indexer.query import parse_query
 
@@ -39,7 +39,8 @@ def backend():
 def load_documents(ids: list[int]):
     """Search documents for the published cases among `ids`, and the ids that must not show."""
     rows = db.session.scalars(select(Case).where(Case.id.in_(ids))).all() if ids else []
-    docs = [build_document(c) for c in rows if c.status == "published"]
+    raw = [raw_document(c) for c in rows if c.status == "published"]
+    docs = analyse_many(raw, current_app.config.get("INDEX_WORKERS", 0))
     shown = {d.id for d in docs}
     return docs, [i for i in ids if i not in shown]
 
@@ -53,12 +54,9 @@ def sync_after_commit() -> None:
     """Drain right after a commit when configured (embedded engine); never raises."""
     if not current_app.config.get("SEARCH_SYNC_ON_COMMIT"):
         return
-    try:
-        report = sync()
-        if report.error:
-            log.warning("index sync left rows queued: %s", report.error)
-    except SearchUnavailable as exc:
-        log.warning("index busy, rows stay queued: %s", exc)
+    report = sync()
+    if report.error:
+        log.warning("index sync left rows queued: %s", report.error)
 
 
 def published_count() -> int:
@@ -66,7 +64,7 @@ def published_count() -> int:
     return db.session.scalar(select(func.count()).select_from(Case).filter_by(status="published")) or 0
 
 
-def _published_documents(progress=None):
+def _published_documents():
     """Search documents of every published case, streamed in id order."""
     last_id = 0
     while True:
@@ -75,8 +73,7 @@ def _published_documents(progress=None):
         ).all()
         if not chunk:
             return
-        for case in chunk:
-            yield build_document(case)
+        yield from analyse_many([raw_document(c) for c in chunk], current_app.config.get("INDEX_WORKERS", 0))
         last_id = chunk[-1].id
         db.session.expunge_all()  # keep memory flat on large rebuilds
 

@@ -8,8 +8,9 @@ Rules of a term (all optional; any one that fires suggests the term, with its ev
   laws            law short names (食品安全法); fire when the case cites the law (《…》)
   case_types      case types (刑事); fire on the case type
 Law topics are also suggested from cited laws through the law → department map
-(app/data/law_departments.json); procedural laws count only when cited in the
-title/holding/legal basis, since nearly every judgment cites them for its procedure.
+(app/data/law_departments.json); procedural and state-organ laws (民事诉讼法, 人民法院组织法)
+count only when cited in the title/holding/legal basis, since judgments cite them for
+their own procedure, not for what the case is about.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 LAW_DEPARTMENTS = Path(__file__).resolve().parent.parent / "data" / "law_departments.json"
-PROCEDURE_TOPIC = "诉讼与非诉讼程序法"
+STRONG_CITATION_TOPICS = {"诉讼与非诉讼程序法", "宪法及宪法相关法"}
 _CITED = re.compile(r"《(?:中华人民共和国)?([^《》\n]{2,60}?)》")
 _STRONG_SECTIONS = {"holding", "legal_basis"}
 
@@ -85,7 +86,7 @@ def _fire(rules: dict, view: CaseView) -> str | None:
 def _law_topic_from_citations(term_name: str, view: CaseView) -> str | None:
     """Evidence that the case cites a law of this department, or None."""
     departments = law_departments()
-    laws = view.strong_laws if term_name == PROCEDURE_TOPIC else view.all_laws
+    laws = view.strong_laws if term_name in STRONG_CITATION_TOPICS else view.all_laws
     for law in sorted(laws):
         if departments.get(law) == term_name:
             return f"引用《{law}》"

@@ -1,8 +1,8 @@
 """initial schema: cases, sections, issuers, taxonomies, tags, outbox
 
-Revision ID: 859e5eeb7465
+Revision ID: 137057da9ce4
 Revises: 
-Create Date: 2026-11-27 08:40:59.133705
+Create Date: 2026-11-27 08:56:38.593043
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '859e5eeb7465'
+revision = '137057da9ce4'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -35,7 +35,7 @@ def upgrade():
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('kind', sa.String(length=20), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_issuers')),
-    sa.UniqueConstraint('name', 'kind', name=op.f('uq_issuers_name'))
+    sa.UniqueConstraint('name', 'kind', name=op.f('uq_issuers_name_kind'))
     )
     with op.batch_alter_table('issuers', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_issuers_kind'), ['kind'], unique=False)
@@ -49,8 +49,8 @@ def upgrade():
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('rules', sa.JSON(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_taxonomy_terms')),
-    sa.UniqueConstraint('scheme', 'code', name=op.f('uq_taxonomy_terms_scheme')),
-    sa.UniqueConstraint('scheme', 'name', name=op.f('uq_taxonomy_terms_scheme'))
+    sa.UniqueConstraint('scheme', 'code', name=op.f('uq_taxonomy_terms_scheme_code')),
+    sa.UniqueConstraint('scheme', 'name', name=op.f('uq_taxonomy_terms_scheme_name'))
     )
     with op.batch_alter_table('taxonomy_terms', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_taxonomy_terms_scheme'), ['scheme'], unique=False)

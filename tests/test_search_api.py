@@ -1,0 +1,191 @@
+"""Search and case API over every real seed case, through HTTP, the service, the DB and the index."""
+import re
+
+import pytest
+
+from tests.conftest import sample_record, write_jsonl
+
+HOSTILE = ['"', '"未闭合', "-", "- -", "NEAR(高空 抛物)", "高空 OR 抛物", "title:高空", "^高空", "高空*",
+           "(", ")", "{a b}:c", "'; DROP TABLE cases; --", "\\", "%", "_", "\u200b", "😀",
+           "<script>alert(1)</script>", "１＋１", "AND", "NOT", "a" * 200, '"" -""', "-\"醉驾\""]
+
+
+def search(client, **params):
+    """GET /api/v1/search and return (status, json)."""
+    response = client.get("/api/v1/search", query_string=params)
+    return response.status_code, response.get_json()
+
+
+def test_high_altitude_case_on_top_with_highlight(seeded_client):
+    status, body = search(seeded_client, q="高空抛物")
+    assert status == 200 and body["total"] >= 1
+    top = body["hits"][0]
+    text = " ".join(h["html"] for h in top["highlights"])
+    assert "<mark>高空抛物</mark>" in text
+    assert "高空抛物" in top["title"] or "高空抛物" in (top["summary"] + text)
+
+
+def test_highlights_show_original_text_without_segmentation_spaces(seeded_client):
+    _, body = search(seeded_client, q="最高人民法院 正当防卫")
+    for hit in body["hits"]:
+        for h in hit["highlights"]:
+            plain = re.sub(r"</?mark>", "", h["html"])
+            assert "正 当" not in plain and "防 卫" not in plain
+            assert re.sub(r"</?mark>", "", h["html"]).count("<") == 0  # only <mark> is markup
+
+
+def test_totals_are_exact_and_pages_disjoint(seeded_client):
+    _, first = search(seeded_client, q="劳动合同", per_page=10, page=1)
+    _, second = search(seeded_client, q="劳动合同", per_page=10, page=2)
+    _, big = search(seeded_client, q="劳动合同", per_page=100)
+    assert first["total"] == second["total"] == big["total"] > 20
+    ids1, ids2 = [h["id"] for h in first["hits"]], [h["id"] for h in second["hits"]]
+    assert not set(ids1) & set(ids2)
+    assert ids1 + ids2 == [h["id"] for h in big["hits"]][:20]
+
+
+def test_facet_counts_add_up_and_filters_narrow(seeded_client):
+    _, body = search(seeded_client, q="合同")
+    assert sum(f["count"] for f in body["facets"]["case_type"]) == body["total"]
+    civil = next(f for f in body["facets"]["case_type"] if f["value"] == "民事")
+    _, filtered = search(seeded_client, q="合同", case_type="民事")
+    assert filtered["total"] == civil["count"]
+    assert all(h["case_type"] == "民事" for h in filtered["hits"])
+    assert {f["value"] for f in filtered["facets"]["case_type"]} == {"民事"}
+
+
+def test_filters_combine_and_repeat(seeded_client):
+    _, both = search(seeded_client, case_type=["刑事", "行政"], per_page=100)
+    _, crim = search(seeded_client, case_type="刑事")
+    _, adm = search(seeded_client, case_type="行政")
+    assert both["total"] == crim["total"] + adm["total"]
+    _, narrow = search(seeded_client, case_type="刑事", issuer_kind="procuratorate")
+    assert 0 < narrow["total"] < crim["total"]
+
+
+def test_hot_issue_law_topic_and_year_filters(seeded_client):
+    _, body = search(seeded_client, hot_issue="劳动争议")
+    assert body["total"] > 0 and all("劳动争议" in h["hot_issues"] for h in body["hits"])
+    _, body = search(seeded_client, law_topic="刑法")
+    assert body["total"] > 0 and all("刑法" in h["law_topics"] for h in body["hits"])
+    _, years = search(seeded_client)
+    year = years["facets"]["year"][0]
+    _, body = search(seeded_client, year=year["value"])
+    assert body["total"] == year["count"]
+
+
+def test_phrase_is_exact_and_exclusion_removes(seeded_client):
+    _, loose = search(seeded_client, q="明显 超过 必要 限度")
+    _, phrase = search(seeded_client, q='"明显超过必要限度"')
+    assert 0 < phrase["total"] < loose["total"]
+    for hit in phrase["hits"]:
+        assert any("明显超过必要限度" in re.sub(r"</?mark>", "", h["html"]) for h in hit["highlights"])
+    _, all_ = search(seeded_client, q="正当防卫")
+    _, excluded = search(seeded_client, q="正当防卫 -故意伤害")
+    assert excluded["total"] < all_["total"]
+    _, only_bad = search(seeded_client, q="正当防卫 故意伤害", per_page=100)
+    assert not {h["id"] for h in excluded["hits"]} & {
+        h["id"] for h in only_bad["hits"] if "故意伤害" in h["title"]}
+
+
+def test_sort_by_date_is_newest_first(seeded_client):
+    _, body = search(seeded_client, q="合同", sort="date", per_page=50)
+    dates = [h["published_date"] or h["judgment_date"] or "" for h in body["hits"]]
+    assert dates == sorted(dates, reverse=True)
+
+
+def test_empty_query_browses_newest_first(seeded_client):
+    status, body = search(seeded_client)
+    assert status == 200 and body["total"] == 1420
+
+
+@pytest.mark.parametrize("q", HOSTILE)
+def test_any_query_string_answers_200(seeded_client, q):
+    status, body = search(seeded_client, q=q)
+    assert status == 200, body
+    assert isinstance(body["total"], int)
+
+
+@pytest.mark.parametrize("params, field", [
+    ({"page": 0}, "page"), ({"page": "x"}, "page"), ({"per_page": 1000}, "per_page"),
+    ({"page": 9999, "per_page": 100}, "page"), ({"q": "a" * 201}, "q"), ({"sort": "random"}, "sort"),
+    ({"case_type": "刑侦"}, "case_type.0"), ({"year": "abc"}, "year.0"), ({"issuer_kind": "bank"}, "issuer_kind.0"),
+])
+def test_bad_arguments_get_400_with_field_and_chinese_message(seeded_client, params, field):
+    status, body = search(seeded_client, **params)
+    assert status == 400
+    assert body["code"] == "validation_error" and body["message"] == "请求参数有误。"
+    assert field in {e["field"] for e in body["errors"]}
+    assert all(re.search(r"[\u4e00-\u9fff]", m) for e in body["errors"] for m in e["messages"])
+
+
+def test_unknown_arguments_are_ignored(seeded_client):
+    status, _ = search(seeded_client, q="工伤", utm_source="wechat")
+    assert status == 200
+
+
+def test_case_by_id_and_by_source_id(seeded_client):
+    _, body = search(seeded_client, q="高空抛物", per_page=1)
+    hit = body["hits"][0]
+    by_id = seeded_client.get(f"/api/v1/cases/{hit['id']}").get_json()
+    by_source = seeded_client.get("/api/v1/cases", query_string={"source_id": hit["source_id"]}).get_json()
+    assert by_id == by_source
+    assert by_id["source_id"] == hit["source_id"] and by_id["sections"] and by_id["issuer"]["name"]
+    assert {"code", "name", "auto", "evidence"} <= set((by_id["hot_issues"] + by_id["law_topics"])[0])
+
+
+@pytest.mark.parametrize("path", ["/api/v1/cases/999999", "/api/v1/cases?source_id=nope", "/api/v1/nothing"])
+def test_missing_things_are_json_404(seeded_client, path):
+    response = seeded_client.get(path)
+    assert response.status_code == 404
+    assert response.get_json()["code"] == "not_found"
+
+
+def test_lookup_without_source_id_is_400(seeded_client):
+    response = seeded_client.get("/api/v1/cases")
+    assert response.status_code == 400
+    assert response.get_json()["errors"][0]["field"] == "source_id"
+
+
+def test_taxonomies_list_policy_hot_issues_and_seven_departments(seeded_client):
+    body = seeded_client.get("/api/v1/taxonomies").get_json()
+    names = {t["name"] for t in body["hot_issue"]}
+    assert {"教育就业", "医疗卫生", "征地拆迁", "食品安全", "环境保护", "安全生产", "社会救助"} <= names
+    assert [t["name"] for t in body["law_topic"]] == [
+        "宪法及宪法相关法", "民法商法", "行政法", "经济法", "社会法", "刑法", "诉讼与非诉讼程序法"]
+
+
+def test_openapi_document_describes_the_endpoints(seeded_client):
+    doc = seeded_client.get("/api/v1/openapi.json").get_json()
+    assert doc["openapi"].startswith("3.")
+    assert {"/api/v1/search", "/api/v1/cases/{case_id}", "/api/v1/cases", "/api/v1/taxonomies"} <= set(doc["paths"])
+    params = {p["name"] for p in doc["paths"]["/api/v1/search"]["get"]["parameters"]}
+    assert {"q", "case_type", "issuer_kind", "hot_issue", "law_topic", "year", "sort", "page", "per_page"} <= params
+
+
+def test_healthz_reports_database_and_engine(seeded_client):
+    body = seeded_client.get("/healthz").get_json()
+    assert body["status"] == "ok" and body["database"]["ok"] and body["search"]["ok"]
+    assert body["search"]["documents"] == body["cases"] == 1420
+
+
+def test_search_page_escapes_and_keeps_query(seeded_client):
+    html = seeded_client.get("/search", query_string={"q": "<b>高空抛物</b>"}).get_data(as_text=True)
+    assert "<b>高空抛物</b>" not in html and "&lt;b&gt;高空抛物&lt;/b&gt;" in html
+    assert "<mark>高空抛物</mark>" in html
+
+
+def test_markup_in_case_text_is_escaped_in_highlights(client, runner, tmp_path):
+    record = sample_record(sections=[{"kind": "facts", "heading": "基本案情",
+                                      "text": '被告在网页中插入<script>alert("高空抛物")</script>代码。'}])
+    runner.invoke(args=["cases", "import", "--quiet", str(write_jsonl(tmp_path / "x.jsonl", [record]))])
+    _, body = search(client, q="高空抛物")
+    html = " ".join(h["html"] for h in body["hits"][0]["highlights"])
+    assert "<script>" not in html and "&lt;script&gt;" in html and "<mark>高空抛物</mark>" in html
+
+
+def test_pages_in_chinese_never_leak_a_trace(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    html = response.get_data(as_text=True)
+    assert 'lang="zh-CN"' in html and "未找到" in html and "Traceback" not in html
