@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -115,7 +114,6 @@ def load_taxonomy(file: Path | None) -> None:
 @with_appcontext
 def seed() -> None:
     """Load the taxonomies and every real case in seed_cases/, then make sure the index is complete."""
-    _bulk_indexing()
     load_terms(SEED_FILE)
     report = run_import(sorted(SEED_DIR.glob("*.jsonl")))
     search_service.sync()
@@ -126,15 +124,7 @@ def seed() -> None:
         sys.exit(1)
 
 
-def _bulk_indexing() -> None:
-    """CLI commands index in bulk: segment in one worker process per CPU unless configured."""
-    if not os.environ.get("INDEX_WORKERS"):
-        current_app.config["INDEX_WORKERS"] = os.cpu_count() or 1
-
-
 def register(app: Flask) -> None:
     """Attach the command groups."""
-    for group in (cases_cli, search_cli):
-        group.callback = with_appcontext(_bulk_indexing)
     for command in (cases_cli, search_cli, taxonomy_cli, seed):
         app.cli.add_command(command)

@@ -46,14 +46,11 @@ class Config:
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.SEARCH_BACKEND = os.environ.get("SEARCH_BACKEND", "embedded")
         self.SEARCH_INDEX_PATH = os.environ.get(
-            "SEARCH_INDEX_PATH", str(instance / "search-index.sqlite3")
+            "SEARCH_INDEX_PATH", str(instance / "search-index")
         )
         self.SEARCH_URL = os.environ.get("SEARCH_URL", "http://127.0.0.1:9200")
         # The embedded engine applies outbox rows right after each commit.
         self.SEARCH_SYNC_ON_COMMIT = _bool("SEARCH_SYNC_ON_COMMIT", True)
-        # Processes that segment text for bulk indexing; the CLI raises it to the CPU count,
-        # web workers keep 0 (segment in-process: they index one case at a time).
-        self.INDEX_WORKERS = int(os.environ.get("INDEX_WORKERS", "0"))
 
 
 class DevelopmentConfig(Config):

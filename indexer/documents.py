@@ -1,9 +1,7 @@
 """Case → search document: the one mapping, used by single updates and full rebuilds alike."""
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 
 from indexer.analysis import index_text, normalize
 
@@ -56,44 +54,14 @@ def facet_values(case) -> dict[str, list[str]]:
     }
 
 
-def raw_document(case) -> SearchDocument:
-    """A case's search document with its fields still unanalysed (cheap, picklable)."""
-    date = case.published_date or case.judgment_date
-    return SearchDocument(id=case.id, fields=field_texts(case), facets=facet_values(case),
-                          sort_date=date.isoformat() if date else "")
-
-
-def analyse(doc: SearchDocument) -> SearchDocument:
-    """Segment a raw document's fields: the expensive step, run in worker processes when many."""
-    texts = doc.fields
-    return SearchDocument(
-        id=doc.id,
-        fields={name: index_text(text) for name, text in texts.items()},
-        facets=doc.facets,
-        sort_date=doc.sort_date,
-        text=normalize("\n".join(texts.values())),
-    )
-
-
 def build_document(case) -> SearchDocument:
     """Analyse one case into its search document."""
-    return analyse(raw_document(case))
-
-
-_pool: ProcessPoolExecutor | None = None
-PARALLEL_MIN = 64  # below this many documents, worker start-up and pickling cost more than they save
-
-
-def _warm_up() -> None:
-    """Load the dictionaries once per worker process."""
-    index_text("最高人民法院")
-
-
-def analyse_many(docs: list[SearchDocument], workers: int = 0) -> list[SearchDocument]:
-    """Analyse raw documents, in `workers` processes when there are enough of them."""
-    global _pool
-    if workers < 2 or len(docs) < PARALLEL_MIN:
-        return [analyse(doc) for doc in docs]
-    if _pool is None:
-        _pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_warm_up)
-    return list(_pool.map(analyse, docs, chunksize=8))
+    texts = field_texts(case)
+    date = case.published_date or case.judgment_date
+    return SearchDocument(
+        id=case.id,
+        fields={name: index_text(text) for name, text in texts.items()},
+        facets=facet_values(case),
+        sort_date=date.isoformat() if date else "",
+        text=normalize("\n".join(texts.values())),
+    )

@@ -22,7 +22,6 @@ from app.extensions import db
 ROOT = Path(__file__).resolve().parent.parent
 SEED_DIR = ROOT / "seed_cases"
 PG_URL = os.environ.get("TEST_DATABASE_URL")
-os.environ["INDEX_WORKERS"] = "0"  # CLI commands would start a process pool; one test covers that path
 
 
 def sample_record(**overrides) -> dict:

@@ -86,10 +86,3 @@ def test_parser_never_raises_and_keeps_syntax_out(raw):
     for term in parsed.terms:
         assert term.strip()
 
-
-def test_parallel_analysis_gives_the_same_documents_as_serial():
-    from indexer.documents import FIELDS, SearchDocument, analyse_many
-
-    raw = [SearchDocument(id=i, fields={name: text[i * 7 % 500:][:800] for name in FIELDS})
-           for i, text in enumerate(seed_texts()[:80])]
-    assert analyse_many(raw, workers=2) == analyse_many(raw, workers=0)

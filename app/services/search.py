@@ -12,7 +12,7 @@ from app.models import Case, IndexQueue
 from app.services.cases import tag_list
 from indexer import queue
 from indexer.backends.base import SearchRequest, SearchResult, SearchUnavailable
-from indexer.documents import analyse_many, raw_document
+from indexer.documents import build_document
 from indexer.highlight import highlight_title, snippets
 from indexer.query import parse_query
 
@@ -39,8 +39,7 @@ def backend():
 def load_documents(ids: list[int]):
     """Search documents for the published cases among `ids`, and the ids that must not show."""
     rows = db.session.scalars(select(Case).where(Case.id.in_(ids))).all() if ids else []
-    raw = [raw_document(c) for c in rows if c.status == "published"]
-    docs = analyse_many(raw, current_app.config.get("INDEX_WORKERS", 0))
+    docs = [build_document(c) for c in rows if c.status == "published"]
     shown = {d.id for d in docs}
     return docs, [i for i in ids if i not in shown]
 
@@ -73,7 +72,8 @@ def _published_documents():
         ).all()
         if not chunk:
             return
-        yield from analyse_many([raw_document(c) for c in chunk], current_app.config.get("INDEX_WORKERS", 0))
+        for case in chunk:
+            yield build_document(case)
         last_id = chunk[-1].id
         db.session.expunge_all()  # keep memory flat on large rebuilds
 
