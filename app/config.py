@@ -51,6 +51,9 @@ class Config:
         self.SEARCH_URL = os.environ.get("SEARCH_URL", "http://127.0.0.1:9200")
         # The embedded engine applies outbox rows right after each commit.
         self.SEARCH_SYNC_ON_COMMIT = _bool("SEARCH_SYNC_ON_COMMIT", True)
+        # A touch-screen kiosk in a government hall: large targets, no external links, idle reset.
+        self.KIOSK_MODE = _bool("KIOSK_MODE", False)
+        self.KIOSK_IDLE_SECONDS = int(os.environ.get("KIOSK_IDLE_SECONDS", "120"))
 
 
 class DevelopmentConfig(Config):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from app.services.citations import cited_laws, known_laws
 from indexer.analysis import index_text, normalize
 
 # Search fields in index order; each backend weights them with FIELD_WEIGHTS.
@@ -11,7 +12,7 @@ FIELD_WEIGHTS = {"title": 10.0, "keywords": 5.0, "holding": 4.0, "commentary": 2
 # The opening of each body section says what the case is about; long gazette judgments then
 # run on for pages. Their remainder is its own, lightly weighted field: still found, ranked lower.
 BODY_HEAD = 1500
-FACETS = ("case_type", "issuer_kind", "issuer", "hot_issue", "law_topic", "year")
+FACETS = ("case_type", "issuer_kind", "issuer", "hot_issue", "law_topic", "law", "year")
 _SECTION_FIELD = {"holding": "holding", "significance": "commentary", "explanation": "commentary"}
 
 
@@ -42,14 +43,16 @@ def field_texts(case) -> dict[str, str]:
     return {name: "\n".join(p for p in texts if p) for name, texts in parts.items()}
 
 
-def facet_values(case) -> dict[str, list[str]]:
+def facet_values(case, texts: dict[str, str] | None = None) -> dict[str, list[str]]:
     """Facet values of a case; every facet is a list so multi-valued ones need no special case."""
+    texts = texts if texts is not None else field_texts(case)
     return {
         "case_type": [case.case_type],
         "issuer_kind": [case.issuer.kind],
         "issuer": [case.issuer.name],
         "hot_issue": case.tag_names("hot_issue"),
         "law_topic": case.tag_names("law_topic"),
+        "law": known_laws(cited_laws("\n".join(texts.values()))),
         "year": [str(case.year)] if case.year else [],
     }
 
@@ -61,7 +64,7 @@ def build_document(case) -> SearchDocument:
     return SearchDocument(
         id=case.id,
         fields={name: index_text(text) for name, text in texts.items()},
-        facets=facet_values(case),
+        facets=facet_values(case, texts),
         sort_date=date.isoformat() if date else "",
         text=normalize("\n".join(texts.values())),
     )

@@ -4,12 +4,13 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, ValidationError, fields, validates_schema
 
 from app.models.case import CASE_TYPES, ISSUER_KINDS
+from indexer.documents import FACETS
 from schemas.fields import ChineseSchema, Int, List, Str, in_range, length, one_of
 
 MAX_QUERY_LENGTH = 200
 MAX_PER_PAGE = 100
 MAX_RESULT_WINDOW = 10_000  # page * per_page beyond this is refused: nobody reads that deep
-FILTERS = ("case_type", "issuer_kind", "issuer", "hot_issue", "law_topic", "year")
+FILTERS = FACETS  # every facet is also a filter
 
 
 class SearchArgsSchema(ChineseSchema):
@@ -28,6 +29,7 @@ class SearchArgsSchema(ChineseSchema):
     issuer = List(Str(validate=length(200)), load_default=list, validate=length(20))
     hot_issue = List(Str(validate=length(60)), load_default=list, validate=length(20))
     law_topic = List(Str(validate=length(60)), load_default=list, validate=length(20))
+    law = List(Str(validate=length(100)), load_default=list, validate=length(20))
     year = List(Int(validate=in_range(1900, 2100), strict=False), load_default=list, validate=length(20))
     sort = Str(load_default=None, validate=one_of(["relevance", "date"], "排序方式"))
     page = Int(load_default=1, validate=in_range(1, MAX_RESULT_WINDOW))

@@ -39,6 +39,15 @@ ensure_venv() {
   fi
 }
 
+ensure_browser() {
+  # Debian's Chromium for the browser tests (test tools' own browser downloads don't work
+  # here) and a CJK font so pages render Chinese text in screenshots.
+  if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+    say "安装 Chromium 与中文字体（Debian 软件包）"
+    apt_install chromium fonts-noto-cjk
+  fi
+}
+
 postgres_bin() {
   # Directory of the newest installed PostgreSQL server binaries (installed if missing).
   local bin

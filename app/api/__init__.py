@@ -66,3 +66,29 @@ def taxonomies():
 def openapi():
     """The OpenAPI 3 document of this API."""
     return jsonify(openapi_document())
+
+
+@api.get("/cases/<int:case_id>/similar")
+def similar_cases(case_id: int):
+    """The five published cases most similar in content."""
+    case = case_service.get_published(case_id) or abort(404)
+    return jsonify({"hits": [
+        {"id": c.id, "source_id": c.source_id, "title": c.title, "case_type": c.case_type,
+         "issuer": {"name": c.issuer.name, "kind": c.issuer.kind}}
+        for c in search_service.similar_cases(case)
+    ]})
+
+
+class SuggestArgsSchema(ChineseSchema):
+    """GET /api/v1/suggest arguments."""
+
+    q = Str(load_default="", validate=length(50))
+
+
+@api.get("/suggest")
+def suggest():
+    """Suggestions for a partly typed query."""
+    from app.services.suggest import suggest as suggestions
+
+    args = SuggestArgsSchema().load(request.args.to_dict())
+    return jsonify({"suggestions": suggestions(args["q"])})

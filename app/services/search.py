@@ -12,7 +12,7 @@ from app.models import Case, IndexQueue
 from app.services.cases import tag_list
 from indexer import queue
 from indexer.backends.base import SearchRequest, SearchResult, SearchUnavailable
-from indexer.documents import build_document
+from indexer.documents import FACETS, build_document
 from indexer.highlight import highlight_title, snippets
 from indexer.query import parse_query
 
@@ -105,8 +105,7 @@ class SearchPage:
 def search(args: dict) -> SearchPage:
     """Run a validated search (SearchArgsSchema output) and load the page's cases."""
     parsed = parse_query(args.get("q", ""))
-    filters = {name: args[name] for name in ("case_type", "issuer_kind", "issuer", "hot_issue", "law_topic", "year")
-               if args.get(name)}
+    filters = {name: args[name] for name in FACETS if args.get(name)}
     request = SearchRequest(query=parsed, filters=filters, sort=args.get("sort") or _default_sort(parsed),
                             page=args["page"], per_page=args["per_page"])
     result: SearchResult = backend().search(request)
@@ -115,6 +114,13 @@ def search(args: dict) -> SearchPage:
     hits = [_hit(cases[i], terms) for i in result.ids if i in cases and cases[i].status == "published"]
     facets = {name: [{"value": v, "count": n} for v, n in values] for name, values in result.facets.items()}
     return SearchPage(result.total, request.page, request.per_page, hits, facets)
+
+
+def similar_cases(case: Case, limit: int = 5) -> list[Case]:
+    """The published cases most similar in content to `case`, best first."""
+    ids = backend().similar(case.id, limit + 5)  # a few spare in case some are unpublished
+    rows = {c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_(ids)))} if ids else {}
+    return [rows[i] for i in ids if i in rows and rows[i].status == "published"][:limit]
 
 
 def _default_sort(parsed) -> str:

@@ -14,15 +14,11 @@ their own procedure, not for what the case is about.
 """
 from __future__ import annotations
 
-import functools
-import json
-import re
 from dataclasses import dataclass
-from pathlib import Path
 
-LAW_DEPARTMENTS = Path(__file__).resolve().parent.parent / "data" / "law_departments.json"
+from app.services.citations import cited_laws, law_departments
+
 STRONG_CITATION_TOPICS = {"诉讼与非诉讼程序法", "宪法及宪法相关法"}
-_CITED = re.compile(r"《(?:中华人民共和国)?([^《》\n]{2,60}?)》")
 _STRONG_SECTIONS = {"holding", "legal_basis"}
 
 
@@ -32,20 +28,6 @@ class Suggestion:
 
     term_id: int
     evidence: str
-
-
-@functools.lru_cache(maxsize=1)
-def law_departments() -> dict[str, str]:
-    """Law short name (without 中华人民共和国) → legal department."""
-    return json.loads(LAW_DEPARTMENTS.read_text(encoding="utf-8"))
-
-
-def _base_law_name(name: str) -> str:
-    """刑法修正案（九） → 刑法; 民法典·侵权责任编 style names → their law."""
-    name = name.strip()
-    if name.startswith("刑法修正案"):
-        return "刑法"
-    return re.sub(r"[（(]\d{4}年?[^）)]*[）)]$", "", name)
 
 
 class CaseView:
@@ -61,8 +43,8 @@ class CaseView:
         self.full = "\n".join([self.strong] + [text for _, text in sections])
         cite_text = "\n".join([case.title, " ".join(case.keywords or [])]
                               + [text for kind, text in sections if kind in _STRONG_SECTIONS])
-        self.strong_laws = {_base_law_name(m) for m in _CITED.findall(cite_text)}
-        self.all_laws = {_base_law_name(m) for m in _CITED.findall(self.full)} | self.strong_laws
+        self.strong_laws = cited_laws(cite_text)
+        self.all_laws = cited_laws(self.full) | self.strong_laws
 
 
 def _fire(rules: dict, view: CaseView) -> str | None:

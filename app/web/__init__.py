@@ -1,31 +1,149 @@
-"""HTML pages (minimal until the public front end lands) and the health check."""
+"""Public HTML pages: home, search, browse by hot issue / law topic / law, case page; health check."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, abort, current_app, g, jsonify, render_template, request, url_for
 from marshmallow import ValidationError
 from sqlalchemy import text
+from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
+from app.models import ISSUER_KINDS, SECTION_KINDS, Case
+from app.services import catalog
+from app.services import cases as case_service
 from app.services import search as search_service
+from app.services.citations import cited_laws, known_laws, law_departments
 from schemas.search import SearchArgsSchema, args_from_multidict, filters_as_strings
 
 web = Blueprint("web", __name__)
+FACET_LABELS = {"case_type": "案件类型", "issuer_kind": "发布机关类型", "issuer": "发布机关", "hot_issue": "热点问题",
+                "law_topic": "法律部门", "law": "引用法律", "year": "年份"}
+SORTS = {"relevance": "按相关度", "date": "按日期"}
+
+
+@web.before_app_request
+def _kiosk_mode() -> None:
+    """Kiosk mode from the config flag, or ?kiosk=1 remembered in a cookie (?kiosk=0 leaves)."""
+    flag = request.args.get("kiosk")
+    g.kiosk_cookie = flag if flag in {"0", "1"} else None
+    g.kiosk = current_app.config.get("KIOSK_MODE") or (flag == "1") or (
+        flag is None and request.cookies.get("kiosk") == "1")
+
+
+@web.after_app_request
+def _remember_kiosk(response):
+    """Persist ?kiosk=… in a cookie so every page of the visit stays in the mode."""
+    if getattr(g, "kiosk_cookie", None) is not None:
+        response.set_cookie("kiosk", g.kiosk_cookie, samesite="Lax", httponly=True)
+    return response
+
+
+@web.app_context_processor
+def _template_helpers() -> dict:
+    """Helpers every template may use."""
+    return {"url_with": url_with, "FACET_LABELS": FACET_LABELS, "SECTION_KINDS": SECTION_KINDS,
+            "issuer_kind_label": catalog.issuer_kind_label, "SORTS": SORTS}
+
+
+def url_with(endpoint: str | None = None, add: tuple | None = None, remove: tuple | None = None,
+             drop: tuple = (), **values) -> str:
+    """The current page's URL with query arguments changed (page reset unless given)."""
+    args = MultiDict(request.args)
+    for key in ("page", "kiosk", *drop):
+        args.poplist(key)
+    if add:
+        args.add(*add)
+    if remove:
+        args.setlist(remove[0], [v for v in args.getlist(remove[0]) if v != remove[1]])
+    for key, value in values.items():
+        args.setlist(key, [value] if value not in (None, "") else [])
+    view_args = request.view_args or {}
+    return url_for(endpoint or request.endpoint, **view_args, **args.to_dict(flat=False))
+
+
+def _search_args(fixed: dict[str, str] | None = None) -> tuple[dict | None, dict | None]:
+    """Validated search arguments from the query string plus a browse page's fixed filter."""
+    raw = args_from_multidict(request.args)
+    for name, value in (fixed or {}).items():
+        raw[name] = list(dict.fromkeys([value, *raw.get(name, [])]))
+    try:
+        return filters_as_strings(SearchArgsSchema().load(raw)), None
+    except ValidationError as exc:
+        return None, exc.messages
+
+
+def _results(template: str, fixed: dict | None = None, **context):
+    """Render a results page (search or browse) for the current arguments."""
+    args, errors = _search_args(fixed)
+    page = search_service.search(args) if args else None
+    active = [(name, value) for name in FACET_LABELS for value in (args or {}).get(name, [])
+              if not fixed or fixed.get(name) != value]
+    popular = catalog.overview()["hot_issues"] if page is not None and page.total == 0 else []
+    status = 400 if errors else 200
+    return render_template(template, args=args or {"q": request.args.get("q", "")}, page=page, errors=errors,
+                           active=active, fixed=fixed or {}, popular=popular, **context), status
 
 
 @web.get("/")
 def home():
-    """Search box and the size of the library."""
-    return render_template("home.html", count=search_service.published_count())
+    """Search box, hot-issue tiles, law-topic tree, newest cases, issuer kinds."""
+    return render_template("home.html", **catalog.overview())
 
 
 @web.get("/search")
 def search_page():
-    """Server-rendered results for the same arguments as the API."""
-    try:
-        args = filters_as_strings(SearchArgsSchema().load(args_from_multidict(request.args)))
-    except ValidationError as exc:
-        return render_template("search.html", q=request.args.get("q", ""), errors=exc.messages, page=None), 400
-    return render_template("search.html", q=args["q"], page=search_service.search(args), errors=None)
+    """Search results with facets; the URL holds the whole state."""
+    return _results("search.html", crumbs=[("首页", url_for("web.home")), ("搜索", None)])
+
+
+@web.get("/topics")
+def topics():
+    """All hot issues and law topics."""
+    return render_template("topics.html", **catalog.overview())
+
+
+@web.get("/topics/<code>")
+def hot_issue(code: str):
+    """Cases of one hot issue."""
+    term = catalog.term_by_code("hot_issue", code) or abort(404)
+    crumbs = [("首页", url_for("web.home")), ("热点问题", url_for("web.topics")), (term.name, None)]
+    return _results("search.html", fixed={"hot_issue": term.name}, crumbs=crumbs, heading=term.name, term=term)
+
+
+@web.get("/law-topics/<code>")
+def law_topic(code: str):
+    """Cases of one legal department, with its cited laws."""
+    term = catalog.term_by_code("law_topic", code) or abort(404)
+    crumbs = [("首页", url_for("web.home")), ("法律部门", url_for("web.topics")), (term.name, None)]
+    return _results("search.html", fixed={"law_topic": term.name}, crumbs=crumbs, heading=term.name, term=term,
+                    department_laws=True)
+
+
+@web.get("/laws/<name>")
+def law(name: str):
+    """Cases citing one law."""
+    department = law_departments().get(name) or abort(404)
+    term = catalog.term_by_name("law_topic", department)
+    crumbs = [("首页", url_for("web.home")), ("法律部门", url_for("web.topics")),
+              (department, url_for("web.law_topic", code=term.code) if term else None), (name, None)]
+    return _results("search.html", fixed={"law": name}, crumbs=crumbs, heading=f"《{name}》相关案例")
+
+
+@web.get("/cases/<int:case_id>")
+def case_page(case_id: int):
+    """One case: metadata, sections with a table of contents, source, related pages, similar cases."""
+    case = db.session.get(Case, case_id) or abort(404)
+    if case.status == "withdrawn":
+        abort(410)
+    if case.status != "published":
+        abort(404)
+    laws = known_laws(cited_laws("\n".join([case.title, *(s.text for s in case.sections)])))
+    return render_template(
+        "case.html", case=case, laws=laws, similar=search_service.similar_cases(case),
+        hot_issues=[t for t in case.tags if t.term.scheme == "hot_issue"],
+        law_topics=[t for t in case.tags if t.term.scheme == "law_topic"],
+        description=(case.summary or next((s.text for s in case.sections if s.kind == "holding"), "")
+                     or case.sections[0].text)[:120],
+    )
 
 
 @web.get("/healthz")

@@ -45,6 +45,9 @@ class SearchBackend(Protocol):
     def search(self, request: SearchRequest) -> SearchResult:
         """Run a search."""
 
+    def similar(self, doc_id: int, limit: int = 5) -> list[int]:
+        """Ids of the documents most similar in content to `doc_id` (itself excluded)."""
+
     def rebuild(self, docs: Iterable[SearchDocument], progress: Callable[[int], None] | None = None) -> int:
         """Build a fresh index beside the live one from `docs`, then swap it in."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import math
 import os
 import sqlite3
 import threading
@@ -23,7 +24,7 @@ from indexer.documents import FACETS, FIELD_WEIGHTS, FIELDS, SearchDocument
 from indexer.query import ParsedQuery, Phrase
 
 SCHEMA_VERSION = "1"
-FACET_LIMIT = 50
+FACET_LIMIT = 200
 _SCHEMA = f"""
 CREATE VIRTUAL TABLE fts USING fts5({", ".join(FIELDS)}, tokenize='unicode61 remove_diacritics 0');
 CREATE TABLE docs (id INTEGER PRIMARY KEY, sort_date TEXT NOT NULL, text TEXT NOT NULL);
@@ -257,6 +258,28 @@ class Fts5Backend:
         except sqlite3.OperationalError as exc:
             raise SearchUnavailable(str(exc)) from exc
 
+    def similar(self, doc_id: int, limit: int = 5) -> list[int]:
+        """Ids of the documents most like `doc_id`: its most distinctive terms, ranked by BM25.
+
+        Terms come from the title, keywords, holding and the opening of the body (facts);
+        each scores tf × idf, with field multipliers, over terms in at least two documents.
+        """
+        conn = self._conn()
+        row = conn.execute(
+            "SELECT title, keywords, holding, body FROM fts WHERE rowid = ?", (doc_id,)
+        ).fetchone()
+        if row is None:
+            return []
+        terms = _distinctive_terms(conn, row)
+        if not terms:
+            return []
+        weights = ", ".join(str(FIELD_WEIGHTS[name]) for name in FIELDS)
+        rows = conn.execute(
+            f"SELECT rowid FROM fts WHERE fts MATCH ? AND rowid != ? ORDER BY bm25(fts, {weights}) LIMIT ?",
+            (" OR ".join(fts_quote(t) for t in terms), doc_id, limit),
+        ).fetchall()
+        return [r[0] for r in rows]
+
     def _search(self, conn: sqlite3.Connection, request: SearchRequest) -> SearchResult:
         """Count, page of ids, facet counts over the same WHERE clause."""
         where, params, uses_fts = _where(request)
@@ -323,6 +346,31 @@ def _facet_counts(conn: sqlite3.Connection, source: str, where: str, params: lis
         if len(facets[name]) < FACET_LIMIT:
             facets[name].append((value, count))
     return facets
+
+
+SIMILAR_TERMS = 25
+_SIMILAR_FIELD_BOOST = (3, 2, 2, 1)  # title, keywords, holding, body
+
+
+def _distinctive_terms(conn: sqlite3.Connection, columns) -> list[str]:
+    """The SIMILAR_TERMS highest tf·idf terms of a document's analysed columns."""
+    tf: dict[str, float] = {}
+    for boost, text in zip(_SIMILAR_FIELD_BOOST, columns):
+        for token in (text or "").split():
+            if len(token) >= 2 and not token.isdigit():
+                tf[token] = tf.get(token, 0) + boost
+    if not tf:
+        return []
+    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocab USING fts5vocab(main, fts, row)")
+    total = conn.execute("SELECT count(*) FROM docs").fetchone()[0]
+    df: dict[str, int] = {}
+    candidates = list(tf)
+    for start in range(0, len(candidates), 500):
+        chunk = candidates[start:start + 500]
+        marks = ", ".join("?" * len(chunk))
+        df.update(conn.execute(f"SELECT term, doc FROM temp.vocab WHERE term IN ({marks})", chunk).fetchall())
+    scored = [(tf[t] * math.log(total / df[t]), t) for t in candidates if 2 <= df.get(t, 0) < total]
+    return [t for _, t in sorted(scored, reverse=True)[:SIMILAR_TERMS]]
 
 
 @contextlib.contextmanager

@@ -1,0 +1,79 @@
+"""What the public pages list: hot-issue tiles, the law-topic tree, newest cases, issuer kinds."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from app.models import ISSUER_KINDS
+from app.services import search as search_service
+from app.services.citations import law_departments
+from app.services.taxonomy import all_terms
+
+# The issuing-body kinds the home page offers as entries (法院、检察院、监察机关、行政执法机关、司法行政机关).
+HOME_ISSUER_KINDS = ("court", "procuratorate", "supervisory", "enforcement", "judicial_admin")
+ISSUER_KIND_SHORT = {"court": "法院", "procuratorate": "检察院", "supervisory": "监察机关",
+                     "enforcement": "行政执法机关", "judicial_admin": "司法行政机关",
+                     "legal_service": "律师及法律服务机构", "other": "其他"}
+LAWS_PER_TOPIC = 8
+
+
+@dataclass
+class TopicNode:
+    """A legal department with its case count and its most-cited laws."""
+
+    term: object
+    count: int
+    laws: list[tuple[str, int]] = field(default_factory=list)
+
+
+def _counts(facets: dict, name: str) -> dict[str, int]:
+    """Facet counts of one facet as {value: count}."""
+    return {item["value"]: item["count"] for item in facets.get(name, [])}
+
+
+def overview() -> dict:
+    """Everything the home page shows, from one browse query over all published cases."""
+    page = search_service.search({"q": "", "page": 1, "per_page": 6, "sort": "date"})
+    terms = all_terms()
+    hot_counts = _counts(page.facets, "hot_issue")
+    topic_counts = _counts(page.facets, "law_topic")
+    kind_counts = _counts(page.facets, "issuer_kind")
+    return {
+        "total": page.total,
+        "newest": page.hits,
+        "hot_issues": [(t, hot_counts.get(t.name, 0)) for t in terms if t.scheme == "hot_issue"],
+        "law_topics": law_tree(terms, topic_counts, _counts(page.facets, "law")),
+        "issuer_kinds": [(k, ISSUER_KIND_SHORT[k], kind_counts.get(k, 0)) for k in HOME_ISSUER_KINDS],
+    }
+
+
+def law_tree(terms, topic_counts: dict[str, int], law_counts: dict[str, int]) -> list[TopicNode]:
+    """Departments in taxonomy order, each with its most-cited laws (法律部门 → 法律)."""
+    departments = law_departments()
+    nodes = []
+    for term in (t for t in terms if t.scheme == "law_topic"):
+        laws = sorted(((law, n) for law, n in law_counts.items() if departments.get(law) == term.name),
+                      key=lambda item: -item[1])
+        nodes.append(TopicNode(term, topic_counts.get(term.name, 0), laws[:LAWS_PER_TOPIC]))
+    return nodes
+
+
+def laws_of(department: str, law_counts: dict[str, int]) -> list[tuple[str, int]]:
+    """All cited laws of one department with their case counts, most cited first."""
+    departments = law_departments()
+    return sorted(((law, n) for law, n in law_counts.items() if departments.get(law) == department),
+                  key=lambda item: -item[1])
+
+
+def term_by_code(scheme: str, code: str):
+    """A taxonomy term by scheme and code, or None."""
+    return next((t for t in all_terms() if t.scheme == scheme and t.code == code), None)
+
+
+def term_by_name(scheme: str, name: str):
+    """A taxonomy term by scheme and name, or None."""
+    return next((t for t in all_terms() if t.scheme == scheme and t.name == name), None)
+
+
+def issuer_kind_label(kind: str) -> str:
+    """Chinese label of an issuer kind."""
+    return ISSUER_KIND_SHORT.get(kind) or ISSUER_KINDS.get(kind, kind)
