@@ -123,3 +123,11 @@ def test_engine_syntax_never_leaks(backend, q):
 def test_health_and_count(backend):
     health = backend.health()
     assert health["ok"] and health["documents"] == 5 == backend.count()
+
+
+def test_similar_finds_related_documents_and_follows_updates(backend):
+    similar = backend.similar(3, limit=2)
+    assert 3 not in similar and similar[0] == 4  # both about 防卫 and 必要限度
+    backend.delete_many([4])
+    assert 4 not in backend.similar(3, limit=2)
+    assert backend.similar(999) == []

@@ -34,6 +34,7 @@ CREATE INDEX facets_lookup ON facets (name, value, id);
 CREATE INDEX facets_id ON facets (id);
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');
+INSERT INTO meta VALUES ('generation', '0');
 """
 
 
@@ -54,6 +55,7 @@ class Fts5Backend:
         self.directory = Path(directory)
         self.lock_timeout = lock_timeout
         self._local = threading.local()
+        self._similar_cache: dict[tuple, list[int]] = {}
 
     # ---- files and connections -------------------------------------------------------
     def _current_name(self) -> str | None:
@@ -195,6 +197,7 @@ class Fts5Backend:
         """Add or replace documents in the live index, in one transaction."""
         conn = self._conn()
         with _transaction(conn):
+            _bump_generation(conn)
             return self._write(conn, docs)
 
     def delete_many(self, ids: Iterable[int]) -> int:
@@ -202,6 +205,7 @@ class Fts5Backend:
         ids = list(ids)
         conn = self._conn()
         with _transaction(conn):
+            _bump_generation(conn)
             self._remove(conn, ids)
         return len(ids)
 
@@ -265,20 +269,23 @@ class Fts5Backend:
         each scores tf × idf, with field multipliers, over terms in at least two documents.
         """
         conn = self._conn()
-        row = conn.execute(
-            "SELECT title, keywords, holding, body FROM fts WHERE rowid = ?", (doc_id,)
-        ).fetchone()
-        if row is None:
-            return []
-        terms = _distinctive_terms(conn, row)
-        if not terms:
-            return []
-        weights = ", ".join(str(FIELD_WEIGHTS[name]) for name in FIELDS)
-        rows = conn.execute(
-            f"SELECT rowid FROM fts WHERE fts MATCH ? AND rowid != ? ORDER BY bm25(fts, {weights}) LIMIT ?",
-            (" OR ".join(fts_quote(t) for t in terms), doc_id, limit),
-        ).fetchall()
-        return [r[0] for r in rows]
+        # Answers change only when the index does: every write bumps the generation.
+        generation = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        key = (self._local.conn[0], generation, doc_id, limit)
+        if key not in self._similar_cache:
+            row = conn.execute(
+                "SELECT title, keywords, holding, body FROM fts WHERE rowid = ?", (doc_id,)
+            ).fetchone()
+            terms = _distinctive_terms(conn, row) if row else []
+            weights = ", ".join(str(FIELD_WEIGHTS[name]) for name in FIELDS)
+            rows = conn.execute(
+                f"SELECT rowid FROM fts WHERE fts MATCH ? AND rowid != ? ORDER BY bm25(fts, {weights}) LIMIT ?",
+                (" OR ".join(fts_quote(t) for t in terms), doc_id, limit),
+            ).fetchall() if terms else []
+            if len(self._similar_cache) >= SIMILAR_CACHE_SIZE:
+                self._similar_cache.clear()
+            self._similar_cache[key] = [r[0] for r in rows]
+        return list(self._similar_cache[key])
 
     def _search(self, conn: sqlite3.Connection, request: SearchRequest) -> SearchResult:
         """Count, page of ids, facet counts over the same WHERE clause."""
@@ -348,7 +355,15 @@ def _facet_counts(conn: sqlite3.Connection, source: str, where: str, params: lis
     return facets
 
 
+def _bump_generation(conn: sqlite3.Connection) -> None:
+    """Mark the index as changed (inside the writer's transaction)."""
+    conn.execute("INSERT OR REPLACE INTO meta VALUES ('generation', "
+                 "COALESCE((SELECT value FROM meta WHERE key = 'generation'), 0) + 1)")
+
+
 SIMILAR_TERMS = 25
+SIMILAR_CACHE_SIZE = 4096
+SIMILAR_CANDIDATES = 80  # df look-ups cost ~0.1 ms a term, so only the most frequent are weighed
 _SIMILAR_FIELD_BOOST = (3, 2, 2, 1)  # title, keywords, holding, body
 
 
@@ -363,12 +378,9 @@ def _distinctive_terms(conn: sqlite3.Connection, columns) -> list[str]:
         return []
     conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocab USING fts5vocab(main, fts, row)")
     total = conn.execute("SELECT count(*) FROM docs").fetchone()[0]
-    df: dict[str, int] = {}
-    candidates = list(tf)
-    for start in range(0, len(candidates), 500):
-        chunk = candidates[start:start + 500]
-        marks = ", ".join("?" * len(chunk))
-        df.update(conn.execute(f"SELECT term, doc FROM temp.vocab WHERE term IN ({marks})", chunk).fetchall())
+    candidates = sorted(tf, key=tf.get, reverse=True)[:SIMILAR_CANDIDATES]
+    marks = ", ".join("?" * len(candidates))
+    df = dict(conn.execute(f"SELECT term, doc FROM temp.vocab WHERE term IN ({marks})", candidates).fetchall())
     scored = [(tf[t] * math.log(total / df[t]), t) for t in candidates if 2 <= df.get(t, 0) < total]
     return [t for _, t in sorted(scored, reverse=True)[:SIMILAR_TERMS]]
 
