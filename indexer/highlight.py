@@ -1,12 +1,24 @@
 """Snippets with <mark> on the original text: escaped, never showing segmentation spaces."""
 from __future__ import annotations
 
+import re
+
 from markupsafe import Markup, escape
 
 from indexer.analysis import normalize
 
 SNIPPET_WIDTH = 140
 MAX_SNIPPETS = 2
+# Folding (normalize) maps nothing onto these, so terms made only of them can be found in
+# the original text directly, without normalising whole judgments for every hit.
+_PLAIN_CJK = re.compile(r"[\u4e00-\u9fff]+")
+
+
+def _searchable(text: str, terms: list[str]) -> str:
+    """The text to search terms in: the original when every term is plain CJK, else normalised."""
+    if all(_PLAIN_CJK.fullmatch(term) for term in terms):
+        return text
+    return normalize(text)
 
 
 def _spans(normalized: str, terms: list[str]) -> list[tuple[int, int]]:
@@ -50,7 +62,7 @@ def _best_window(text: str, spans: list[tuple[int, int]], terms_of: dict) -> tup
 
 def highlight_title(title: str, terms: list[str]) -> str | None:
     """The title as HTML with marks, or None if no term occurs in it."""
-    spans = _spans(normalize(title), terms)
+    spans = _spans(_searchable(title, terms), terms)
     return str(mark(title, spans)) if spans else None
 
 
@@ -60,7 +72,7 @@ def snippets(sections: list[tuple[str, str]], terms: list[str], limit: int = MAX
         return []
     candidates = []
     for order, (kind, text) in enumerate(sections):
-        normalized = normalize(text)
+        normalized = _searchable(text, terms)
         spans = _spans(normalized, terms)
         if not spans:
             continue

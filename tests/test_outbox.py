@@ -1,7 +1,5 @@
 """The outbox: rows commit with the case, drains apply them, an engine failure loses nothing."""
-from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db

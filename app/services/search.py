@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import Case, IndexQueue
 from app.services.cases import tag_list
 from indexer import queue
-from indexer.backends.base import SearchRequest, SearchResult, SearchUnavailable
+from indexer.backends.base import SearchRequest, SearchResult
 from indexer.documents import FACETS, build_document
 from indexer.highlight import highlight_title, snippets
 from indexer.query import parse_query

@@ -1,15 +1,16 @@
 """Public HTML pages: home, search, browse by hot issue / law topic / law, case page; health check."""
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Blueprint, abort, current_app, g, jsonify, render_template, request, url_for
 from marshmallow import ValidationError
 from sqlalchemy import text
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
-from app.models import ISSUER_KINDS, SECTION_KINDS, Case
+from app.models import SECTION_KINDS, Case
 from app.services import catalog
-from app.services import cases as case_service
 from app.services import search as search_service
 from app.services.citations import cited_laws, known_laws, law_departments
 from schemas.search import SearchArgsSchema, args_from_multidict, filters_as_strings
@@ -44,9 +45,11 @@ def _template_helpers() -> dict:
             "issuer_kind_label": catalog.issuer_kind_label, "SORTS": SORTS}
 
 
-def url_with(endpoint: str | None = None, add: tuple | None = None, remove: tuple | None = None,
-             drop: tuple = (), **values) -> str:
-    """The current page's URL with query arguments changed (page reset unless given)."""
+def url_with(add: tuple | None = None, remove: tuple | None = None, drop: tuple = (), **values) -> str:
+    """The current page's URL with query arguments changed (page and kiosk reset unless given).
+
+    Built from request.path rather than url_for: a results page calls this ~150 times.
+    """
     args = MultiDict(request.args)
     for key in ("page", "kiosk", *drop):
         args.poplist(key)
@@ -56,8 +59,8 @@ def url_with(endpoint: str | None = None, add: tuple | None = None, remove: tupl
         args.setlist(remove[0], [v for v in args.getlist(remove[0]) if v != remove[1]])
     for key, value in values.items():
         args.setlist(key, [value] if value not in (None, "") else [])
-    view_args = request.view_args or {}
-    return url_for(endpoint or request.endpoint, **view_args, **args.to_dict(flat=False))
+    query = urlencode(list(args.items(multi=True)))
+    return request.path + ("?" + query if query else "")
 
 
 def _search_args(fixed: dict[str, str] | None = None) -> tuple[dict | None, dict | None]:
