@@ -123,3 +123,17 @@ def test_withdrawn_case_answers_410(client, runner, tmp_path):
 def test_user_text_is_escaped_everywhere(seeded_client, q):
     page = html(seeded_client, "/search", q=q)
     assert "<script>alert" not in page and "<img src=x" not in page
+
+
+def test_unexpected_errors_get_a_chinese_500_without_a_trace(app, client):
+    def boom():
+        raise RuntimeError("secret detail")
+
+    app.add_url_rule("/boom", "boom", boom)
+    app.add_url_rule("/api/v1/boom", "api_boom", boom)
+    page = client.get("/boom")
+    assert page.status_code == 500
+    text = page.get_data(as_text=True)
+    assert "服务器内部错误" in text and "secret detail" not in text and "Traceback" not in text
+    body = client.get("/api/v1/boom").get_json()
+    assert body["code"] == "internal_error" and "secret" not in str(body)
