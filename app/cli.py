@@ -12,9 +12,11 @@ from sqlalchemy import select
 from tqdm import tqdm
 
 from app.extensions import db
-from app.models import Case
+from app.models import Case, Law
 from app.services import cases as case_service
 from app.services import importer
+from app.services import laws as laws_service
+from app.services import linking
 from app.services import search as search_service
 from app.services.taxonomy import SEED_FILE, TaxonomyError, load_terms
 
@@ -22,6 +24,7 @@ SEED_DIR = Path(__file__).resolve().parent.parent / "seed_cases"
 cases_cli = AppGroup("cases", help="导入、导出案例（交换格式 JSONL）。")
 search_cli = AppGroup("search", help="搜索索引：重建、同步、状态。")
 taxonomy_cli = AppGroup("taxonomy", help="分类体系（热点问题、法律部门）。")
+laws_cli = AppGroup("laws", help="法律法规与司法解释。")
 
 
 def _count_lines(paths: list[Path]) -> int:
@@ -110,11 +113,26 @@ def load_taxonomy(file: Path | None) -> None:
     click.echo(f"新增 {created} 项，更新 {updated} 项。", err=True)
 
 
+@laws_cli.command("import")
+@click.argument("directory", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+def import_laws(directory: Path | None) -> None:
+    """Import every law file (Markdown) under DIRECTORY (default: seed_laws/); idempotent."""
+    root = directory or laws_service.SEED_DIR
+    total = sum(1 for p in root.rglob("*.md") if p.name != "README.md")
+    with tqdm(total=total, unit="部", desc="导入法律", file=sys.stderr, mininterval=1.0) as bar:
+        counts = laws_service.import_dir(root, on_file=bar.update)
+    click.echo(f"新增 {counts['created']} 部，更新 {counts['updated']} 部，未变 {counts['unchanged']} 部，"
+               f"条文 {counts['articles']} 条。", err=True)
+    click.echo(f"案例引用已关联到条文 {linking.relink_all()} 处。", err=True)
+
+
 @click.command("seed")
 @with_appcontext
 def seed() -> None:
     """Load the taxonomies and every real case in seed_cases/, then make sure the index is complete."""
     load_terms(SEED_FILE)
+    if not db.session.scalar(select(Law.id).limit(1)):  # laws first, so case citations resolve
+        laws_service.import_dir()
     report = run_import(sorted(SEED_DIR.glob("*.jsonl")))
     search_service.sync()
     if search_service.backend().count() != search_service.published_count():
@@ -126,5 +144,5 @@ def seed() -> None:
 
 def register(app: Flask) -> None:
     """Attach the command groups."""
-    for command in (cases_cli, search_cli, taxonomy_cli, seed):
+    for command in (cases_cli, search_cli, taxonomy_cli, laws_cli, seed):
         app.cli.add_command(command)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.services.citations import cited_laws, known_laws
 from indexer.analysis import index_text, normalize
 
 # Search fields in index order; each backend weights them with FIELD_WEIGHTS.
@@ -13,6 +12,8 @@ FIELD_WEIGHTS = {"title": 10.0, "keywords": 5.0, "holding": 4.0, "commentary": 2
 # run on for pages. Their remainder is its own, lightly weighted field: still found, ranked lower.
 BODY_HEAD = 1500
 FACETS = ("case_type", "issuer_kind", "issuer", "hot_issue", "law_topic", "law", "year")
+# Filters without counts: too many distinct values to list, used to narrow (article=民法典:1165).
+FILTER_ONLY = ("article",)
 _SECTION_FIELD = {"holding": "holding", "significance": "commentary", "explanation": "commentary"}
 
 
@@ -43,18 +44,23 @@ def field_texts(case) -> dict[str, str]:
     return {name: "\n".join(p for p in texts if p) for name, texts in parts.items()}
 
 
-def facet_values(case, texts: dict[str, str] | None = None) -> dict[str, list[str]]:
+def facet_values(case) -> dict[str, list[str]]:
     """Facet values of a case; every facet is a list so multi-valued ones need no special case."""
-    texts = texts if texts is not None else field_texts(case)
     return {
         "case_type": [case.case_type],
         "issuer_kind": [case.issuer.kind],
         "issuer": [case.issuer.name],
         "hot_issue": case.tag_names("hot_issue"),
         "law_topic": case.tag_names("law_topic"),
-        "law": known_laws(cited_laws("\n".join(texts.values()))),
+        "law": sorted({c.law_title.removeprefix("中华人民共和国") for c in case.citations if c.law_title}),
         "year": [str(case.year)] if case.year else [],
+        "article": sorted({article_key(c.law_title, c.number, c.sub) for c in case.citations if c.law_title}),
     }
+
+
+def article_key(law_title: str, number: int, sub: int = 0) -> str:
+    """The value the `article` filter matches: 中华人民共和国民法典:1165 (…:133-1 for 之一)."""
+    return f"{law_title}:{number}" + (f"-{sub}" if sub else "")
 
 
 def build_document(case) -> SearchDocument:
@@ -64,7 +70,7 @@ def build_document(case) -> SearchDocument:
     return SearchDocument(
         id=case.id,
         fields={name: index_text(text) for name, text in texts.items()},
-        facets=facet_values(case, texts),
+        facets=facet_values(case),
         sort_date=date.isoformat() if date else "",
         text=normalize("\n".join(texts.values())),
     )

@@ -79,3 +79,18 @@ class CaseOutSchema(CaseRecordSchema):
     status = fields.String(dump_only=True)
     hot_issues = fields.List(fields.Nested(TagSchema), dump_only=True)
     law_topics = fields.List(fields.Nested(TagSchema), dump_only=True)
+    citations = fields.List(fields.Nested(lambda: CitationSchema()), dump_only=True)
+
+
+class CitationSchema(ChineseSchema):
+    """A cited article: the full normalised law title, the article as written, and whether we hold it."""
+
+    law = fields.String(attribute="law_title", allow_none=True)
+    article = fields.String(attribute="label")
+    number = fields.Integer()
+    sub = fields.Integer()
+    paragraph = fields.Integer(allow_none=True)
+    item = fields.Integer(allow_none=True)
+    version = fields.Integer(allow_none=True)
+    raw = fields.String()
+    resolved = fields.Function(lambda citation: citation.article_id is not None)

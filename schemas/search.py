@@ -1,16 +1,20 @@
 """Search API: query-string arguments in, results out."""
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, ValidationError, fields, validates_schema
+import re
+
+from marshmallow import EXCLUDE, ValidationError, fields, post_load, validates_schema
 
 from app.models.case import CASE_TYPES, ISSUER_KINDS
-from indexer.documents import FACETS
+from app.services.citations import normalize_law_title
+from app.services.numerals import NUMERAL, to_int
+from indexer.documents import FACETS, FILTER_ONLY, article_key
 from schemas.fields import ChineseSchema, Int, List, Str, in_range, length, one_of
 
 MAX_QUERY_LENGTH = 200
 MAX_PER_PAGE = 100
 MAX_RESULT_WINDOW = 10_000  # page * per_page beyond this is refused: nobody reads that deep
-FILTERS = FACETS  # every facet is also a filter
+FILTERS = FACETS + FILTER_ONLY  # every facet is also a filter
 
 
 class SearchArgsSchema(ChineseSchema):
@@ -30,10 +34,19 @@ class SearchArgsSchema(ChineseSchema):
     hot_issue = List(Str(validate=length(60)), load_default=list, validate=length(20))
     law_topic = List(Str(validate=length(60)), load_default=list, validate=length(20))
     law = List(Str(validate=length(100)), load_default=list, validate=length(20))
+    article = List(Str(validate=length(200)), load_default=list, validate=length(20),
+                   metadata={"description": "cited article, e.g. 民法典:1165 or 刑法:133之一"})
     year = List(Int(validate=in_range(1900, 2100), strict=False), load_default=list, validate=length(20))
     sort = Str(load_default=None, validate=one_of(["relevance", "date"], "排序方式"))
     page = Int(load_default=1, validate=in_range(1, MAX_RESULT_WINDOW))
     per_page = Int(load_default=20, validate=in_range(1, MAX_PER_PAGE))
+
+    @post_load
+    def _index_values(self, data, **kwargs):
+        """Filter values as the index stores them: years as strings, articles as law:number keys."""
+        data["year"] = [str(y) for y in data.get("year", [])]
+        data["article"] = [article_filter_value(v) for v in data.get("article", [])]
+        return data
 
     @validates_schema
     def _window(self, data, **kwargs):
@@ -54,11 +67,14 @@ def args_from_multidict(args) -> dict:
     return out
 
 
-def filters_as_strings(data: dict) -> dict:
-    """Filter values as the strings the index stores (years are ints after validation)."""
-    data = dict(data)
-    data["year"] = [str(y) for y in data.get("year", [])]
-    return data
+def article_filter_value(text: str) -> str:
+    """民法典:1165 → 中华人民共和国民法典:1165; 刑法:133之一 → 中华人民共和国刑法:133-1."""
+    law, _, number = text.replace("：", ":").rpartition(":")
+    match = re.fullmatch(rf"第?({NUMERAL})条?(?:之({NUMERAL}))?", number.strip())
+    if not law or not match:
+        raise ValidationError("条文格式应为“法律:条号”，如 民法典:1165。", "article")
+    sub = to_int(match.group(2)) if match.group(2) else 0
+    return article_key(normalize_law_title(law), to_int(match.group(1)), sub)
 
 
 class IssuerOutSchema(ChineseSchema):

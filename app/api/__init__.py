@@ -9,7 +9,7 @@ from app.services import search as search_service
 from app.services.taxonomy import all_terms
 from schemas.case import CaseOutSchema
 from schemas.fields import ChineseSchema, Str, length
-from schemas.search import SearchArgsSchema, SearchResultSchema, args_from_multidict, filters_as_strings
+from schemas.search import SearchArgsSchema, SearchResultSchema, args_from_multidict
 
 api = Blueprint("api", __name__)
 
@@ -31,7 +31,7 @@ def case_json(case) -> dict:
 @api.get("/search")
 def search():
     """Full-text search with filters, facets, sort and pages."""
-    args = filters_as_strings(SearchArgsSchema().load(args_from_multidict(request.args)))
+    args = SearchArgsSchema().load(args_from_multidict(request.args))
     page = search_service.search(args)
     return jsonify(SearchResultSchema().dump(page))
 

@@ -84,6 +84,9 @@ class Case(db.Model):
     tags: Mapped[list["CaseTag"]] = relationship(  # noqa: F821 (defined in taxonomy.py)
         back_populates="case", cascade="all, delete-orphan", lazy="selectin"
     )
+    citations: Mapped[list["CaseCitation"]] = relationship(  # noqa: F821 (defined in law.py)
+        order_by="CaseCitation.position", cascade="all, delete-orphan", lazy="select"
+    )
 
     @property
     def year(self) -> int | None:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Case, CaseSection, CaseTag, Issuer, TaxonomyTerm
-from app.services import tagging
+from app.services import linking, tagging
 from indexer import queue
 from schemas.case import CaseRecordSchema
 
@@ -50,7 +50,7 @@ def to_record(case: Case) -> dict:
 
 
 def upsert(data: dict, terms: list[TaxonomyTerm], issuers: IssuerCache, existing: Case | None = None,
-           looked_up: bool = False) -> tuple[Case, str]:
+           looked_up: bool = False, resolver: linking.ArticleResolver | None = None) -> tuple[Case, str]:
     """Create or update the case with data's source_id; return (case, created|updated|unchanged).
 
     `data` is the output of CaseRecordSchema.load. Automatic tags are recomputed; tags a
@@ -69,6 +69,7 @@ def upsert(data: dict, terms: list[TaxonomyTerm], issuers: IssuerCache, existing
         _assign(case, data, issuers)
         case.content_hash = digest
         apply_auto_tags(case, terms)
+        case.citations = linking.extract(case, resolver or linking.ArticleResolver())
     db.session.add(case)
     return case, state
 

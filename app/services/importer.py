@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
 from app.services import cases as case_service
+from app.services import linking
 from app.services.taxonomy import all_terms
 from schemas.case import CaseRecordSchema
 from schemas.errors import flatten
@@ -117,6 +118,7 @@ class _BatchWriter:
         self.after_batch = after_batch
         self.terms = all_terms()
         self.issuers = case_service.IssuerCache()
+        self.resolver = linking.ArticleResolver()
         self.pending: list[tuple[str, int, dict]] = []
 
     def add(self, name: str, number: int, data: dict) -> None:
@@ -148,7 +150,8 @@ class _BatchWriter:
         changed, states = [], []
         for _, _, data in batch:
             case, state = case_service.upsert(
-                data, self.terms, self.issuers, existing.get(data["source_id"]), looked_up=True
+                data, self.terms, self.issuers, existing.get(data["source_id"]), looked_up=True,
+                resolver=self.resolver,
             )
             existing[data["source_id"]] = case  # a source_id repeated in one batch updates
             states.append(state)

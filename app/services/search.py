@@ -6,13 +6,14 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Case, IndexQueue
 from app.services.cases import tag_list
 from indexer import queue
 from indexer.backends.base import SearchRequest, SearchResult
-from indexer.documents import FACETS, build_document
+from indexer.documents import FACETS, FILTER_ONLY, build_document
 from indexer.highlight import highlight_title, snippets
 from indexer.query import parse_query
 
@@ -38,7 +39,8 @@ def backend():
 # ---- keeping the index in step with the database ------------------------------------------
 def load_documents(ids: list[int]):
     """Search documents for the published cases among `ids`, and the ids that must not show."""
-    rows = db.session.scalars(select(Case).where(Case.id.in_(ids))).all() if ids else []
+    query = select(Case).where(Case.id.in_(ids)).options(selectinload(Case.citations))
+    rows = db.session.scalars(query).all() if ids else []
     docs = [build_document(c) for c in rows if c.status == "published"]
     shown = {d.id for d in docs}
     return docs, [i for i in ids if i not in shown]
@@ -68,7 +70,8 @@ def _published_documents():
     last_id = 0
     while True:
         chunk = db.session.scalars(
-            select(Case).where(Case.status == "published", Case.id > last_id).order_by(Case.id).limit(REBUILD_CHUNK)
+            select(Case).where(Case.status == "published", Case.id > last_id).order_by(Case.id)
+            .options(selectinload(Case.citations)).limit(REBUILD_CHUNK)
         ).all()
         if not chunk:
             return
@@ -105,7 +108,7 @@ class SearchPage:
 def search(args: dict) -> SearchPage:
     """Run a validated search (SearchArgsSchema output) and load the page's cases."""
     parsed = parse_query(args.get("q", ""))
-    filters = {name: args[name] for name in FACETS if args.get(name)}
+    filters = {name: args[name] for name in FACETS + FILTER_ONLY if args.get(name)}
     request = SearchRequest(query=parsed, filters=filters, sort=args.get("sort") or _default_sort(parsed),
                             page=args["page"], per_page=args["per_page"])
     result: SearchResult = backend().search(request)

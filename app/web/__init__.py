@@ -1,6 +1,7 @@
 """Public HTML pages: home, search, browse by hot issue / law topic / law, case page; health check."""
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, g, jsonify, render_template, request, url_for
@@ -12,8 +13,10 @@ from app.extensions import db
 from app.models import SECTION_KINDS, Case
 from app.services import catalog
 from app.services import search as search_service
-from app.services.citations import cited_laws, known_laws, law_departments
-from schemas.search import SearchArgsSchema, args_from_multidict, filters_as_strings
+from app.services import laws as laws_service
+from app.services.citations import law_departments
+from app.services.numerals import NUMERAL, to_int
+from schemas.search import SearchArgsSchema, args_from_multidict
 
 web = Blueprint("web", __name__)
 FACET_LABELS = {"case_type": "案件类型", "issuer_kind": "发布机关类型", "issuer": "发布机关", "hot_issue": "热点问题",
@@ -69,7 +72,7 @@ def _search_args(fixed: dict[str, str] | None = None) -> tuple[dict | None, dict
     for name, value in (fixed or {}).items():
         raw[name] = list(dict.fromkeys([value, *raw.get(name, [])]))
     try:
-        return filters_as_strings(SearchArgsSchema().load(raw)), None
+        return SearchArgsSchema().load(raw), None
     except ValidationError as exc:
         return None, exc.messages
 
@@ -123,25 +126,57 @@ def law_topic(code: str):
 
 @web.get("/laws/<name>")
 def law(name: str):
-    """Cases citing one law."""
-    department = law_departments().get(name) or abort(404)
-    term = catalog.term_by_name("law_topic", department)
-    crumbs = [("首页", url_for("web.home")), ("法律部门", url_for("web.topics")),
-              (department, url_for("web.law_topic", code=term.code) if term else None), (name, None)]
-    return _results("search.html", fixed={"law": name}, crumbs=crumbs, heading=f"《{name}》相关案例")
+    """A law: its structure, its most-cited articles, and the cases citing it."""
+    record = laws_service.get_current_law(name)
+    department = law_departments().get(name) or (record.department if record else None)
+    if record is None and department is None:
+        abort(404)
+    term = catalog.term_by_name("law_topic", department) if department else None
+    crumbs = [("首页", url_for("web.home")), ("法律部门", url_for("web.topics"))]
+    if term:
+        crumbs.append((department, url_for("web.law_topic", code=term.code)))
+    crumbs.append((name, None))
+    articles = laws_service.current_articles(record.title) if record else []
+    counts = laws_service.citing_counts(record.title) if record else {}
+    by_key = {(a.number, a.sub): a for a in articles}
+    most_cited = sorted(((by_key[k], n) for k, n in counts.items() if k in by_key), key=lambda x: -x[1])[:10]
+    return _results("search.html", fixed={"law": name}, crumbs=crumbs, heading=f"《{name}》相关案例",
+                    law_record=record, law_name=name, law_structure=laws_service.structure(articles),
+                    most_cited=most_cited)
+
+
+@web.get("/laws/<name>/articles/<label>")
+def article(name: str, label: str):
+    """One article: its text, its place in the law, and every published case citing it."""
+    record = laws_service.get_current_law(name) or abort(404)
+    number, sub = _article_number(label)
+    found = laws_service.find_article(record.title, number, sub, request.args.get("version", type=int))
+    if found is None:
+        abort(404)
+    cases = laws_service.citing_cases(record.title, number, sub)
+    return render_template("article.html", law=found.law, article=found, name=name, cases=cases,
+                           versions=laws_service.versions_of(record.title, number, sub))
+
+
+def _article_number(label: str) -> tuple[int, int]:
+    """1165, 133-1, 第一百三十三条之一 → (number, sub); 404 for anything else."""
+    match = re.fullmatch(rf"第?({NUMERAL})条?(?:(?:之|-)({NUMERAL}))?", label)
+    if not match:
+        abort(404)
+    return to_int(match.group(1)), to_int(match.group(2)) if match.group(2) else 0
 
 
 @web.get("/cases/<int:case_id>")
 def case_page(case_id: int):
-    """One case: metadata, sections with a table of contents, source, related pages, similar cases."""
+    """One case: metadata, sections with a table of contents, cited articles, source, similar cases."""
     case = db.session.get(Case, case_id) or abort(404)
     if case.status == "withdrawn":
         abort(410)
     if case.status != "published":
         abort(404)
-    laws = known_laws(cited_laws("\n".join([case.title, *(s.text for s in case.sections)])))
     return render_template(
-        "case.html", case=case, laws=laws, similar=search_service.similar_cases(case),
+        "case.html", case=case, similar=search_service.similar_cases(case),
+        laws=sorted({c.law_title.removeprefix("中华人民共和国") for c in case.citations if c.law_title}),
         hot_issues=[t for t in case.tags if t.term.scheme == "hot_issue"],
         law_topics=[t for t in case.tags if t.term.scheme == "law_topic"],
         description=(case.summary or next((s.text for s in case.sections if s.kind == "holding"), "")

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from indexer.backends.base import SearchRequest, SearchResult, SearchUnavailable
-from indexer.documents import FACETS, FIELD_WEIGHTS, FIELDS, SearchDocument
+from indexer.documents import FACETS, FIELD_WEIGHTS, FIELDS, FILTER_ONLY, SearchDocument
 from indexer.query import ParsedQuery, Phrase
 
 SCHEMA_VERSION = "1"
@@ -180,7 +180,7 @@ class Fts5Backend:
             conn.execute("INSERT INTO docs VALUES (?, ?, ?)", (doc.id, doc.sort_date, doc.text))
             conn.executemany(
                 "INSERT INTO facets VALUES (?, ?, ?)",
-                [(doc.id, name, value) for name in FACETS for value in doc.facets.get(name, [])],
+                [(doc.id, name, value) for name in FACETS + FILTER_ONLY for value in doc.facets.get(name, [])],
             )
             count += 1
         return count
@@ -343,8 +343,9 @@ def _where(request: SearchRequest) -> tuple[str, list, bool]:
 
 def _facet_counts(conn: sqlite3.Connection, source: str, where: str, params: list) -> dict:
     """Counts of every facet value over the matching documents, largest first."""
+    params = [*FACETS, *params]
     rows = conn.execute(
-        f"SELECT name, value, count(*) AS n FROM facets WHERE id IN "
+        f"SELECT name, value, count(*) AS n FROM facets WHERE name IN ({', '.join('?' * len(FACETS))}) AND id IN "
         f"(SELECT docs.id FROM {source} WHERE {where}) GROUP BY name, value ORDER BY name, n DESC, value",
         params,
     ).fetchall()

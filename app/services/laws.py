@@ -1,0 +1,235 @@
+"""Laws: parse the Markdown law files, import them idempotently, look articles up."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Law, LawArticle
+from app.services.numerals import NUMERAL, to_int
+
+SEED_DIR = Path(__file__).resolve().parent.parent.parent / "seed_laws"
+PREFIX = "中华人民共和国"
+DEPARTMENTS = {"宪法": "宪法及宪法相关法", "宪法相关法": "宪法及宪法相关法", "民法典": "民法商法",
+               "民法商法": "民法商法", "行政法": "行政法", "经济法": "经济法", "社会法": "社会法",
+               "刑法": "刑法", "诉讼与非诉讼程序法": "诉讼与非诉讼程序法"}
+KINDS = {"宪法": "宪法", "司法解释": "司法解释", "行政法规": "行政法规", "部门规章": "部门规章"}
+_ARTICLE = re.compile(rf"^第({NUMERAL})条(?:之({NUMERAL}))?[\s　]+(.*)$")
+_ITEM = re.compile(r"^[（(][一二三四五六七八九十]+[）)]")
+_HEADING = re.compile(r"^(#{2,6})\s*(.+?)\s*$")
+_VERSION = re.compile(r"\((\d{4})-(\d{2})-(\d{2})\)$")
+
+
+@dataclass
+class ParsedArticle:
+    """An article as parsed from a file."""
+
+    number: int
+    sub: int
+    label: str
+    chapter: str
+    paragraphs: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ParsedLaw:
+    """A law file's title, metadata and articles."""
+
+    title: str
+    short_name: str
+    kind: str
+    department: str | None
+    version_date: dt.date | None
+    preamble: str
+    articles: list[ParsedArticle]
+
+
+def parse_file(path: Path, root: Path) -> ParsedLaw:
+    """Parse one Markdown law file (layout: seed_laws/README.md)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    title = lines[0].lstrip("# ").strip()
+    head, _, body = "\n".join(lines[1:]).partition("<!-- INFO END -->")
+    book = next((ln.lstrip("# ").strip() for ln in head.splitlines() if ln.startswith("# ")), "")
+    preamble = "\n".join(ln.strip() for ln in head.splitlines() if ln.strip() and not ln.startswith("#"))
+    folder = path.relative_to(root).parts[0]
+    match = _VERSION.search(path.stem)
+    return ParsedLaw(
+        title=title,
+        short_name=title.removeprefix(PREFIX) if folder != "民法典" else "民法典",
+        kind=KINDS.get(folder, "法律"),
+        department=DEPARTMENTS.get(folder),
+        version_date=dt.date(*map(int, match.groups())) if match else None,
+        preamble=preamble,
+        articles=_articles(body.splitlines(), [book] if book else []),
+    )
+
+
+def _articles(lines: list[str], chapter_root: list[str]) -> list[ParsedArticle]:
+    """Articles of a law body: headings set the chapter path, 第…条 lines start articles."""
+    articles: list[ParsedArticle] = []
+    path: dict[int, str] = {}
+    for raw in lines:
+        line = raw.strip()
+        if not line or line.startswith("<!--"):
+            continue
+        heading = _HEADING.match(line)
+        if heading:
+            level = len(heading.group(1))
+            path = {k: v for k, v in path.items() if k < level}
+            path[level] = re.sub(r"\s+", " ", heading.group(2))
+            continue
+        start = _ARTICLE.match(line)
+        if start:
+            number, sub, text = start.groups()
+            label = line[: line.index("条") + 1 + (len("之" + sub) if sub else 0)]
+            chapter = " › ".join(chapter_root + [path[k] for k in sorted(path)])
+            articles.append(ParsedArticle(to_int(number), to_int(sub) if sub else 0, label, chapter, [text.strip()]))
+        elif articles and _ITEM.match(line):  # （一）… lines are items (项) of the paragraph above
+            articles[-1].paragraphs[-1] += "\n" + line
+        elif articles:
+            articles[-1].paragraphs.append(line)
+    return _first_of_each_number(articles)
+
+
+def _first_of_each_number(articles: list[ParsedArticle]) -> list[ParsedArticle]:
+    """Keep one article per (number, sub): quoted amendment text can repeat a number."""
+    seen, out = set(), []
+    for article in articles:
+        key = (article.number, article.sub)
+        if key not in seen:
+            seen.add(key)
+            out.append(article)
+    return out
+
+
+def _hash(parsed: ParsedLaw) -> str:
+    """Content hash, so re-importing an unchanged file touches nothing."""
+    digest = hashlib.sha256(repr(parsed).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def import_dir(root: Path = SEED_DIR, on_file=None) -> dict[str, int]:
+    """Import every law file under `root` (idempotent by file path); mark current versions."""
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "articles": 0}
+    for path in sorted(root.rglob("*.md")):
+        if path.name == "README.md":
+            continue
+        parsed = parse_file(path, root)
+        counts[_upsert(parsed, str(path.relative_to(root)))] += 1
+        counts["articles"] += len(parsed.articles)
+        if on_file:
+            on_file()
+    db.session.flush()
+    mark_current_versions()
+    db.session.commit()
+    return counts
+
+
+def _upsert(parsed: ParsedLaw, source_path: str) -> str:
+    """Create or replace one law version; return created/updated/unchanged."""
+    digest = _hash(parsed)
+    law = db.session.scalar(select(Law).filter_by(source_path=source_path))
+    if law is not None and law.content_hash == digest:
+        return "unchanged"
+    state = "updated" if law else "created"
+    law = law or Law(source_path=source_path)
+    law.title, law.short_name, law.kind = parsed.title, parsed.short_name, parsed.kind
+    law.department, law.version_date, law.preamble = parsed.department, parsed.version_date, parsed.preamble
+    law.content_hash = digest
+    if state == "updated":  # replace articles: delete first so (law, number, sub) stays unique
+        law.articles = []
+        db.session.flush()
+    law.articles = [LawArticle(position=i, number=a.number, sub=a.sub, label=a.label, chapter=a.chapter,
+                               paragraphs=a.paragraphs) for i, a in enumerate(parsed.articles)]
+    db.session.add(law)
+    return state
+
+
+def mark_current_versions() -> None:
+    """For every title, the newest version (by date; undated counts as oldest) is current.
+
+    民法典 is stored as one file per 编 under one title: every part of the newest version is current.
+    """
+    laws = db.session.scalars(select(Law)).all()
+    newest: dict[str, dt.date] = {}
+    for law in laws:
+        date = law.version_date or dt.date.min
+        newest[law.title] = max(newest.get(law.title, dt.date.min), date)
+    for law in laws:
+        law.is_current = (law.version_date or dt.date.min) == newest[law.title]
+
+
+def find_article(title: str, number: int, sub: int = 0, version_year: int | None = None) -> LawArticle | None:
+    """The article of a law by full title: the current version, or the version of `version_year`."""
+    query = select(LawArticle).join(Law).where(Law.title == title, LawArticle.number == number,
+                                               LawArticle.sub == sub)
+    rows = db.session.scalars(query).all()
+    if version_year is not None:
+        dated = [a for a in rows if a.law.version_date and a.law.version_date.year == version_year]
+        if dated:
+            return dated[0]
+    current = [a for a in rows if a.law.is_current]
+    return (current or rows or [None])[0]
+
+
+def get_current_law(name: str) -> Law | None:
+    """A law's current version by short name (民法典) or full title; for 民法典, its first part."""
+    query = select(Law).where((Law.short_name == name) | (Law.title == name) | (Law.title == PREFIX + name))
+    laws = db.session.scalars(query.order_by(Law.is_current.desc(), Law.version_date.desc(), Law.id)).all()
+    return laws[0] if laws else None
+
+
+def current_articles(title: str) -> list[LawArticle]:
+    """Every article of the current version of a title (all 编 of 民法典), in order."""
+    return list(db.session.scalars(
+        select(LawArticle).join(Law).where(Law.title == title, Law.is_current)
+        .order_by(Law.id, LawArticle.position)))
+
+
+def structure(articles: list[LawArticle]) -> list[tuple[str, LawArticle, LawArticle, int]]:
+    """Chapters in order: (chapter path, first article, last article, article count)."""
+    parts: list[list] = []
+    for article in articles:
+        if parts and parts[-1][0] == article.chapter:
+            parts[-1][2] = article
+            parts[-1][3] += 1
+        else:
+            parts.append([article.chapter, article, article, 1])
+    return [tuple(p) for p in parts]
+
+
+def citing_counts(title: str) -> dict[tuple[int, int], int]:
+    """(number, sub) → how many published cases cite that article of the law."""
+    from app.models import Case, CaseCitation
+
+    rows = db.session.execute(
+        select(CaseCitation.number, CaseCitation.sub, func.count(func.distinct(CaseCitation.case_id)))
+        .join(Case, Case.id == CaseCitation.case_id)
+        .where(CaseCitation.law_title == title, Case.status == "published")
+        .group_by(CaseCitation.number, CaseCitation.sub)
+    ).all()
+    return {(number, sub): count for number, sub, count in rows}
+
+
+def citing_cases(title: str, number: int, sub: int = 0, limit: int = 100):
+    """Published cases citing an article, newest first."""
+    from app.models import Case, CaseCitation
+
+    return list(db.session.scalars(
+        select(Case).join(CaseCitation, CaseCitation.case_id == Case.id)
+        .where(CaseCitation.law_title == title, CaseCitation.number == number, CaseCitation.sub == sub,
+               Case.status == "published")
+        .distinct().order_by(Case.published_date.desc().nulls_last(), Case.judgment_date.desc().nulls_last(),
+                             Case.id.desc()).limit(limit)))
+
+
+def versions_of(title: str, number: int, sub: int = 0) -> list[LawArticle]:
+    """The same article in every version we hold, newest first."""
+    return list(db.session.scalars(
+        select(LawArticle).join(Law).where(Law.title == title, LawArticle.number == number, LawArticle.sub == sub)
+        .order_by(Law.version_date.desc().nulls_last())))
