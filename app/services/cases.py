@@ -68,8 +68,8 @@ def upsert(data: dict, terms: list[TaxonomyTerm], issuers: IssuerCache, existing
     with db.session.no_autoflush:  # the issuer look-up must not flush a half-filled case
         _assign(case, data, issuers)
         case.content_hash = digest
-        apply_auto_tags(case, terms)
         case.citations = linking.extract(case, resolver or linking.ArticleResolver())
+        apply_auto_tags(case, terms)  # law topics follow the citations
     db.session.add(case)
     return case, state
 

@@ -7,10 +7,10 @@ Rules of a term (all optional; any one that fires suggests the term, with its ev
                   times in the whole text together
   laws            law short names (食品安全法); fire when the case cites the law (《…》)
   case_types      case types (刑事); fire on the case type
-Law topics are also suggested from cited laws through the law → department map
-(app/data/law_departments.json); procedural and state-organ laws (民事诉讼法, 人民法院组织法)
-count only when cited in the title/holding/legal basis, since judgments cite them for
-their own procedure, not for what the case is about.
+Law topics come from cited laws through the law → department map (app/data/law_departments.json)
+and replace the rules when the case cites any law of a department; procedural and state-organ
+laws (民事诉讼法, 人民法院组织法) count only when cited in the title/holding/legal basis, since
+judgments cite them for their own procedure, not for what the case is about.
 """
 from __future__ import annotations
 
@@ -44,7 +44,8 @@ class CaseView:
         cite_text = "\n".join([case.title, " ".join(case.keywords or [])]
                               + [text for kind, text in sections if kind in _STRONG_SECTIONS])
         self.strong_laws = cited_laws(cite_text)
-        self.all_laws = cited_laws(self.full) | self.strong_laws
+        applied = {c.law_title.removeprefix("中华人民共和国") for c in case.citations if c.law_title}
+        self.all_laws = cited_laws(self.full) | self.strong_laws | applied
 
 
 def _fire(rules: dict, view: CaseView) -> str | None:
@@ -76,14 +77,23 @@ def _law_topic_from_citations(term_name: str, view: CaseView) -> str | None:
 
 
 def suggest(case, terms) -> list[Suggestion]:
-    """Suggested tags for a case among `terms` (TaxonomyTerm rows of any scheme)."""
+    """Suggested tags for a case among `terms` (TaxonomyTerm rows of any scheme).
+
+    Law topics come from the laws the case cites and from its case type; keyword guesses are
+    used only for a case that cites no law of any department.
+    """
     view = CaseView(case)
+    topics = [t for t in terms if t.scheme == "law_topic"]
+    cited = {t.id: e for t in topics if (e := _law_topic_from_citations(t.name, view))}
     found = []
-    for term in terms:
-        evidence = None
-        if term.scheme == "law_topic":
-            evidence = _law_topic_from_citations(term.name, view)
-        evidence = evidence or _fire(term.rules or {}, view)
+    for term in topics:
+        rules = term.rules or {}
+        if cited:
+            rules = {"case_types": rules.get("case_types", [])}
+        evidence = cited.get(term.id) or _fire(rules, view)
         if evidence:
+            found.append(Suggestion(term.id, evidence))
+    for term in terms:
+        if term.scheme != "law_topic" and (evidence := _fire(term.rules or {}, view)):
             found.append(Suggestion(term.id, evidence))
     return found
