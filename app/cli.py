@@ -124,6 +124,7 @@ def import_laws(directory: Path | None) -> None:
     click.echo(f"新增 {counts['created']} 部，更新 {counts['updated']} 部，未变 {counts['unchanged']} 部，"
                f"条文 {counts['articles']} 条。", err=True)
     click.echo(f"案例引用已关联到条文 {linking.relink_all()} 处。", err=True)
+    click.echo(f"法条检索索引：{laws_service.rebuild_article_index()} 条。", err=True)
 
 
 @click.command("seed")
@@ -133,6 +134,8 @@ def seed() -> None:
     load_terms(SEED_FILE)
     if not db.session.scalar(select(Law.id).limit(1)):  # laws first, so case citations resolve
         laws_service.import_dir()
+    if not laws_service.article_index().path.exists():
+        laws_service.rebuild_article_index()
     report = run_import(sorted(SEED_DIR.glob("*.jsonl")))
     search_service.sync()
     if search_service.backend().count() != search_service.published_count():

@@ -8,7 +8,7 @@ from app.services import cases as case_service
 from app.services import search as search_service
 from app.services.taxonomy import all_terms
 from schemas.case import CaseOutSchema
-from schemas.fields import ChineseSchema, Str, length
+from schemas.fields import ChineseSchema, Int, Str, in_range, length
 from schemas.search import SearchArgsSchema, SearchResultSchema, args_from_multidict
 
 api = Blueprint("api", __name__)
@@ -92,3 +92,23 @@ def suggest():
 
     args = SuggestArgsSchema().load(request.args.to_dict())
     return jsonify({"suggestions": suggestions(args["q"])})
+
+
+class ArticleSearchArgsSchema(ChineseSchema):
+    """GET /api/v1/articles/search arguments."""
+
+    q = Str(required=True, validate=length(200, 1))
+    per_page = Int(load_default=10, validate=in_range(1, 50))
+
+
+@api.get("/articles/search")
+def search_articles():
+    """Articles answering a question in plain words, each with how many cases apply it."""
+    from app.services import laws as laws_service
+
+    args = ArticleSearchArgsSchema().load(request.args.to_dict())
+    return jsonify({"hits": [
+        {"law": a.law.title, "short_name": a.law.short_name, "article": a.label, "number": a.number,
+         "sub": a.sub, "text": a.text, "case_count": count}
+        for a, count in laws_service.search_articles(args["q"], args["per_page"])
+    ]})

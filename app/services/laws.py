@@ -233,3 +233,37 @@ def versions_of(title: str, number: int, sub: int = 0) -> list[LawArticle]:
     return list(db.session.scalars(
         select(LawArticle).join(Law).where(Law.title == title, LawArticle.number == number, LawArticle.sub == sub)
         .order_by(Law.version_date.desc().nulls_last())))
+
+
+def article_index():
+    """The embedded article index (beside the case index)."""
+    from flask import current_app
+
+    from indexer.articles import ArticleIndex
+
+    return ArticleIndex(current_app.config["SEARCH_INDEX_PATH"])
+
+
+def rebuild_article_index() -> int:
+    """Index every article of every current law version for article search."""
+    rows = db.session.execute(
+        select(LawArticle.id, Law.title, LawArticle.chapter, LawArticle.paragraphs)
+        .join(Law).where(Law.is_current).order_by(LawArticle.id)
+    )
+    return article_index().rebuild((i, title, chapter, "\n".join(paras)) for i, title, chapter, paras in rows)
+
+
+def search_articles(q: str, limit: int = 10) -> list[tuple[LawArticle, int]]:
+    """Articles answering a lay question, with how many published cases cite each."""
+    from app.models import Case, CaseCitation
+
+    ids = article_index().search(q, limit)
+    if not ids:
+        return []
+    articles = {a.id: a for a in db.session.scalars(select(LawArticle).where(LawArticle.id.in_(ids)))}
+    counts = dict(db.session.execute(
+        select(CaseCitation.article_id, func.count(func.distinct(CaseCitation.case_id)))
+        .join(Case, Case.id == CaseCitation.case_id)
+        .where(CaseCitation.article_id.in_(ids), Case.status == "published")
+        .group_by(CaseCitation.article_id)).all())
+    return [(articles[i], counts.get(i, 0)) for i in ids if i in articles]

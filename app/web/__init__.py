@@ -166,6 +166,17 @@ def _article_number(label: str) -> tuple[int, int]:
     return to_int(match.group(1)), to_int(match.group(2)) if match.group(2) else 0
 
 
+@web.get("/articles")
+def article_search():
+    """问法条: a question in plain words → the most relevant articles, each with cases applying it."""
+    q = request.args.get("q", "").strip()[:200]
+    results = []
+    for found, count in laws_service.search_articles(q, 10) if q else []:
+        cases = laws_service.citing_cases(found.law.title, found.number, found.sub, limit=3)
+        results.append((found, count, cases))
+    return render_template("articles.html", q=q, results=results)
+
+
 @web.get("/cases/<int:case_id>")
 def case_page(case_id: int):
     """One case: metadata, sections with a table of contents, cited articles, source, similar cases."""

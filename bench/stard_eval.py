@@ -1,0 +1,109 @@
+"""Article search on the STARD lay questions: Recall@10, Recall@100, MRR@10, against plain BM25.
+
+Run by hand on an instance whose laws are imported (and article index built):
+    INSTANCE_PATH=… .venv/bin/python bench/stard_eval.py [--stard ../shared/eval/stard/train.jsonl]
+Only questions all of whose relevant articles exist in our law set (current versions) are kept.
+Baseline: FTS5 BM25 over the same articles with Python jieba search-mode tokens, default
+dictionary, no legal dictionary, no stop words, no synonyms.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sqlite3  # noqa: F401  (the baseline index is an in-memory sqlite3 database)
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import select  # noqa: E402
+
+from app import create_app  # noqa: E402
+from app.extensions import db  # noqa: E402
+from app.models import Law, LawArticle  # noqa: E402
+from app.services import laws as laws_service  # noqa: E402
+from app.services.numerals import NUMERAL, to_int  # noqa: E402
+from indexer.backends.fts5 import fts_quote  # noqa: E402
+
+DEFAULT_STARD = ROOT.parent / "shared" / "eval" / "stard" / "train.jsonl"
+_NAME = re.compile(rf"^(.*?)第({NUMERAL})条(?:之({NUMERAL}))?$")
+
+
+def article_ids() -> dict[tuple[str, int, int], int]:
+    """(title, number, sub) → id for every article of a current law version."""
+    rows = db.session.execute(select(Law.title, LawArticle.number, LawArticle.sub, LawArticle.id)
+                              .join(LawArticle).where(Law.is_current)).all()
+    return {(t, n, s): i for t, n, s, i in rows}
+
+
+def usable_questions(path: Path, ids: dict) -> tuple[list[tuple[str, set[int]]], int]:
+    """Questions whose relevant articles all exist here, with their article ids; and the total."""
+    kept, total = [], 0
+    for line in path.read_text(encoding="utf-8").splitlines():
+        item = json.loads(line)
+        total += 1
+        wanted = set()
+        for rel in item["relevant"]:
+            match = _NAME.match(rel["name"].strip())
+            key = match and (match.group(1), to_int(match.group(2)), to_int(match.group(3)) if match.group(3) else 0)
+            if not key or key not in ids:
+                break
+            wanted.add(ids[key])
+        else:
+            kept.append((item["question"], wanted))
+    return kept, total
+
+
+def baseline_index():
+    """In-memory FTS5 over the same articles, plain jieba search-mode tokens, default dictionary."""
+    import jieba
+
+    jieba.setLogLevel(60)
+    seg = jieba.Tokenizer()
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE VIRTUAL TABLE fts USING fts5(body, tokenize='unicode61 remove_diacritics 0')")
+    rows = db.session.execute(select(LawArticle.id, LawArticle.paragraphs).join(Law).where(Law.is_current))
+    conn.executemany("INSERT INTO fts (rowid, body) VALUES (?, ?)",
+                     ((i, " ".join(seg.lcut_for_search("\n".join(p)))) for i, p in rows))
+    return conn, seg
+
+
+def baseline_search(index, question: str, limit: int) -> list[int]:
+    """Plain BM25: every jieba search-mode token of the question, OR-ed."""
+    conn, seg = index
+    tokens = {t for t in seg.lcut_for_search(question) if re.search(r"\w", t)}
+    if not tokens:
+        return []
+    match = " OR ".join(fts_quote(t) for t in tokens)
+    return [r[0] for r in conn.execute("SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY bm25(fts) LIMIT ?",
+                                       (match, limit))]
+
+
+def metrics(ranked: list[list[int]], wanted: list[set[int]]) -> dict[str, float]:
+    """Mean Recall@10, Recall@100 and MRR@10."""
+    def recall(k):
+        return sum(len(set(r[:k]) & w) / len(w) for r, w in zip(ranked, wanted)) / len(wanted)
+    mrr = sum(next((1 / (i + 1) for i, a in enumerate(r[:10]) if a in w), 0.0)
+              for r, w in zip(ranked, wanted)) / len(wanted)
+    return {"recall@10": round(recall(10), 3), "recall@100": round(recall(100), 3), "mrr@10": round(mrr, 3)}
+
+
+def main() -> None:
+    """Evaluate both rankers and print a table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stard", type=Path, default=DEFAULT_STARD)
+    args = parser.parse_args()
+    with create_app().app_context():
+        questions, total = usable_questions(args.stard, article_ids())
+        wanted = [w for _, w in questions]
+        ours = [laws_service.article_index().search(q, 100) for q, _ in questions]
+        index = baseline_index()
+        base = [baseline_search(index, q, 100) for q, _ in questions]
+    print(f"questions: {len(questions)} of {total} have every relevant article in our law set")
+    print(json.dumps({"ours": metrics(ours, wanted), "plain_bm25": metrics(base, wanted)}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
