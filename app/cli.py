@@ -19,6 +19,7 @@ from app.services import laws as laws_service
 from app.services import linking
 from app.services import search as search_service
 from app.services.taxonomy import SEED_FILE, TaxonomyError, load_terms
+from indexer.analysis import analysis_version
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "seed_cases"
 cases_cli = AppGroup("cases", help="导入、导出案例（交换格式 JSONL）。")
@@ -102,6 +103,14 @@ def status() -> None:
     }, ensure_ascii=False, indent=1))
 
 
+@search_cli.command("zero-results")
+@click.option("--limit", default=50, show_default=True, help="最多列出多少条。")
+def zero_result_report(limit: int) -> None:
+    """Queries that found nothing, most frequent first: candidates for the dictionary and synonyms."""
+    for row in search_service.zero_results(limit):
+        click.echo(f"{row.count}\t{row.last_seen:%Y-%m-%d}\t{row.query}")
+
+
 @taxonomy_cli.command("load")
 @click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def load_taxonomy(file: Path | None) -> None:
@@ -134,12 +143,13 @@ def seed() -> None:
     load_terms(SEED_FILE)
     if not db.session.scalar(select(Law.id).limit(1)):  # laws first, so case citations resolve
         laws_service.import_dir()
-    if not laws_service.article_index().path.exists():
+    if laws_service.article_index().analysis_version() != analysis_version():
         laws_service.rebuild_article_index()
     report = run_import(sorted(SEED_DIR.glob("*.jsonl")))
     search_service.sync()
-    if search_service.backend().count() != search_service.published_count():
-        click.echo("索引与数据库不一致，重建索引。", err=True)  # e.g. the index folder was deleted
+    engine = search_service.backend()
+    if engine.count() != search_service.published_count() or engine.analysis_version() != analysis_version():
+        click.echo("索引与数据库或分词词典不一致，重建索引。", err=True)  # index deleted, or dictionary changed
         search_service.reindex()
     if not report.ok:
         sys.exit(1)

@@ -10,6 +10,7 @@ speed; tests prove rjieba gives the same tokens as Python jieba with that dictio
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
 import re
 import unicodedata
@@ -20,9 +21,12 @@ import rjieba
 DATA = Path(__file__).resolve().parent / "data"
 LEGAL_DICT = DATA / "legal_dict.txt"
 STOPWORDS = DATA / "stopwords.txt"
+SYNONYMS = DATA / "synonyms.txt"
 # A token is kept for the index only if it has a letter, digit or CJK character.
 _WORDLIKE = re.compile(r"[0-9A-Za-z\u3400-\u9fff\uf900-\ufaff]")
 MAX_SUBWORD_TOKEN = 20
+# Bump when index-time analysis changes in code; dictionary changes are picked up by the hash.
+ANALYSIS_REVISION = "2"
 
 
 @functools.lru_cache(maxsize=1)
@@ -194,3 +198,28 @@ def query_tokens(text: str) -> list[str]:
     tokens = [t for t in cut(text) if _WORDLIKE.search(t)]
     content = [t for t in tokens if t not in stopwords()]
     return list(dict.fromkeys(content or tokens))
+
+
+@functools.lru_cache(maxsize=1)
+def synonyms() -> dict[str, tuple[str, ...]]:
+    """Query word → legal terms it stands for (query time only: editing needs no reindex)."""
+    table = {}
+    for line in SYNONYMS.read_text(encoding="utf-8").splitlines():
+        if "=>" in line and not line.startswith("#"):
+            word, terms = line.split("=>", 1)
+            table[normalize(word.strip())] = tuple(normalize(t) for t in terms.split())
+    return table
+
+
+def expand(terms: list[str]) -> list[str]:
+    """Legal terms the query's everyday words stand for, not already among the terms."""
+    table = synonyms()
+    extra = [t for term in terms for t in table.get(term, ())]
+    return [t for t in dict.fromkeys(extra) if t not in terms]
+
+
+@functools.lru_cache(maxsize=1)
+def analysis_version() -> str:
+    """Identifies index-time analysis: an index built with another version must be rebuilt."""
+    digest = hashlib.sha1(LEGAL_DICT.read_bytes()).hexdigest()[:12]
+    return f"{ANALYSIS_REVISION}-{digest}"

@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 from typing import Iterable
 
-from indexer.analysis import index_text
+from indexer.analysis import analysis_version, index_text
 from indexer.backends.fts5 import fts_quote
 from indexer.query import parse_query
 
@@ -49,7 +49,9 @@ class ArticleIndex:
         # A throw-away file: no journal, and explicit transactions (a rollback without a journal corrupts).
         conn = sqlite3.connect(tmp, isolation_level=None)
         conn.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
-                           "CREATE VIRTUAL TABLE fts USING fts5(law, chapter, body, tokenize='unicode61 remove_diacritics 0');")
+                           "CREATE VIRTUAL TABLE fts USING fts5(law, chapter, body, tokenize='unicode61 remove_diacritics 0');"
+                           "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);")
+        conn.execute("INSERT INTO meta VALUES ('analysis', ?)", (analysis_version(),))
         count = 0
         conn.execute("BEGIN")
         for article_id, law, chapter, text in articles:
@@ -62,9 +64,20 @@ class ArticleIndex:
         os.replace(tmp, self.path)
         return count
 
+    def analysis_version(self) -> str | None:
+        """The analysis version the index was built with, or None if there is no index."""
+        if not self.path.exists():
+            return None
+        try:
+            row = self._conn().execute("SELECT value FROM meta WHERE key = 'analysis'").fetchone()
+        except sqlite3.OperationalError:  # built before the stamp existed
+            return None
+        return row[0] if row else None
+
     def search(self, q: str, limit: int = 10) -> list[int]:
         """Article ids best matching a question, best first ([] for an empty question or index)."""
-        terms = parse_query(q).terms
+        parsed = parse_query(q)
+        terms = parsed.terms + parsed.synonyms
         if not terms or not self.path.exists():
             return []
         weights = ", ".join(map(str, WEIGHTS))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from indexer.analysis import cut, normalize_query, query_tokens
+from indexer.analysis import cut, expand, normalize_query, query_tokens
 
 MAX_TERMS = 32
 _QUOTES = str.maketrans({"“": '"', "”": '"', "「": '"', "」": '"', "『": '"', "』": '"'})
@@ -36,6 +36,7 @@ class ParsedQuery:
 
     raw: str = ""
     terms: list[str] = field(default_factory=list)
+    synonyms: list[str] = field(default_factory=list)  # legal terms for everyday words, matched like terms
     phrases: list[Phrase] = field(default_factory=list)
     excluded: list[Phrase] = field(default_factory=list)
 
@@ -46,7 +47,7 @@ class ParsedQuery:
 
     def highlight_terms(self) -> list[str]:
         """Strings to mark in snippets, longest first so overlapping marks prefer the longer."""
-        words = set(self.terms) | {p.text for p in self.phrases}
+        words = set(self.terms) | set(self.synonyms) | {p.text for p in self.phrases}
         return sorted((w for w in words if w.strip()), key=len, reverse=True)
 
 
@@ -77,4 +78,5 @@ def parse_query(raw: str) -> ParsedQuery:
         else:
             free.append(word)
     parsed.terms = query_tokens(" ".join(free))[:MAX_TERMS]
+    parsed.synonyms = expand(parsed.terms)[:MAX_TERMS]
     return parsed

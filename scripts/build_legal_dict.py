@@ -83,6 +83,10 @@ def dictionary_words(shared: Path, department_map: dict) -> list[str]:
         words.append(name)
         words.append(name.removeprefix(PREFIX))
     words += EXTRA_TERMS
+    for line in (ROOT / "indexer/data/synonyms.txt").read_text(encoding="utf-8").splitlines():
+        if "=>" in line and not line.startswith("#"):  # everyday words and their legal terms stay whole
+            word, terms = line.split("=>", 1)
+            words += [word.strip(), *terms.split()]
     clean = []
     for word in words:
         if 2 <= len(word) <= 20 and not re.search(r"[\s《》（）()、，,。：:]", word):

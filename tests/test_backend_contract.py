@@ -89,7 +89,7 @@ def test_sort_by_date_and_pagination_with_exact_total(backend):
 
 def test_update_replaces_and_delete_removes(backend):
     doc = make_doc(2)
-    doc.fields["title"] = index_text("庚高空坠物案")
+    doc.fields["title"], doc.fields["body"] = index_text("庚高空坠物案"), index_text("物业未尽义务。")
     backend.index_many([doc])
     assert run(backend, "醉驾")[0] == 0 and set(run(backend, "高空")[1]) == {1, 2}
     backend.delete_many([1, 2, 99])

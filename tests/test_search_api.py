@@ -189,3 +189,20 @@ def test_pages_in_chinese_never_leak_a_trace(client):
     assert response.status_code == 404
     html = response.get_data(as_text=True)
     assert 'lang="zh-CN"' in html and "未找到" in html and "Traceback" not in html
+
+
+def test_everyday_words_find_legal_terms_through_synonyms(client, runner, tmp_path):
+    record = sample_record(source_id="dui", title="某某危险驾驶案", keywords=["危险驾驶"], sections=[
+        {"kind": "facts", "heading": "基本案情", "text": "被告人醉酒驾驶机动车，被查获。"}])
+    runner.invoke(args=["cases", "import", "--quiet", str(write_jsonl(tmp_path / "d.jsonl", [record]))])
+    _, body = search(client, q="醉驾")
+    assert body["total"] == 1 and "<mark>危险驾驶</mark>" in " ".join(h["html"] for h in body["hits"][0]["highlights"])
+
+
+def test_zero_result_queries_are_counted_without_personal_numbers(client, runner):
+    for _ in range(2):
+        search(client, q="量子 zzqqxx 13812345678")
+    search(client, q="量子 zzqqxx 13812345678", page=2)  # deeper pages are not counted again
+    result = runner.invoke(args=["search", "zero-results"])
+    assert "2\t" in result.output and "量子 zzqqxx #" in result.output
+    assert "13812345678" not in result.output

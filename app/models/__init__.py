@@ -1,10 +1,10 @@
 """All models, imported here so Alembic and the app see the whole metadata."""
 from app.models.case import CASE_TYPES, ISSUER_KINDS, SECTION_KINDS, STATUSES, Case, CaseSection, Issuer
 from app.models.law import LAW_KINDS, CaseCitation, Law, LawArticle
-from app.models.outbox import IndexQueue
+from app.models.outbox import IndexQueue, ZeroResultQuery
 from app.models.taxonomy import SCHEMES, CaseTag, TaxonomyTerm
 
 __all__ = [
     "CASE_TYPES", "ISSUER_KINDS", "SECTION_KINDS", "STATUSES", "SCHEMES",
-    "Case", "CaseSection", "Issuer", "IndexQueue", "CaseTag", "TaxonomyTerm", "LAW_KINDS", "Law", "LawArticle", "CaseCitation",
+    "Case", "CaseSection", "Issuer", "IndexQueue", "CaseTag", "TaxonomyTerm", "LAW_KINDS", "Law", "LawArticle", "CaseCitation", "ZeroResultQuery",
 ]

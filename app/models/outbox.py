@@ -21,3 +21,17 @@ class IndexQueue(db.Model):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+class ZeroResultQuery(db.Model):
+    """A query that found nothing: candidates for the dictionary and the synonym list.
+
+    Only the query text is kept (digit runs masked: phone and ID numbers), never who asked.
+    """
+
+    __tablename__ = "zero_result_queries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    query: Mapped[str] = mapped_column(String(200), unique=True)
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    last_seen: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())

@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import Case, IndexQueue
+from app.models import Case, IndexQueue, ZeroResultQuery
 from app.services.cases import tag_list
 from indexer import queue
 from indexer.backends.base import SearchRequest, SearchResult
@@ -116,7 +118,34 @@ def search(args: dict) -> SearchPage:
     terms = parsed.highlight_terms()
     hits = [_hit(cases[i], terms) for i in result.ids if i in cases and cases[i].status == "published"]
     facets = {name: [{"value": v, "count": n} for v, n in values] for name, values in result.facets.items()}
+    if result.total == 0 and not parsed.is_empty and request.page == 1:
+        record_zero_result(parsed.raw)
     return SearchPage(result.total, request.page, request.per_page, hits, facets)
+
+
+_DIGITS = re.compile(r"\d{4,}")
+
+
+def record_zero_result(raw: str) -> None:
+    """Count a query that found nothing (digit runs masked); never lets a failure reach the user."""
+    text = _DIGITS.sub("#", " ".join(raw.split()))[:200]
+    try:
+        row = db.session.scalar(select(ZeroResultQuery).filter_by(query=text))
+        if row is None:
+            db.session.add(ZeroResultQuery(query=text, count=1))
+        else:
+            row.count += 1
+            row.last_seen = func.now()
+        db.session.commit()
+    except SQLAlchemyError:  # a concurrent insert of the same text, or a read-only database
+        db.session.rollback()
+        log.info("zero-result query not recorded")
+
+
+def zero_results(limit: int = 50) -> list[ZeroResultQuery]:
+    """The most frequent queries that found nothing."""
+    return list(db.session.scalars(
+        select(ZeroResultQuery).order_by(ZeroResultQuery.count.desc(), ZeroResultQuery.last_seen.desc()).limit(limit)))
 
 
 def similar_cases(case: Case, limit: int = 5) -> list[Case]:

@@ -51,6 +51,9 @@ class SearchBackend(Protocol):
     def rebuild(self, docs: Iterable[SearchDocument], progress: Callable[[int], None] | None = None) -> int:
         """Build a fresh index beside the live one from `docs`, then swap it in."""
 
+    def analysis_version(self) -> str | None:
+        """The analysis version the live index was built with (rebuild when it differs)."""
+
     def count(self) -> int:
         """Number of documents in the live index."""
 

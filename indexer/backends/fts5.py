@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from indexer.analysis import analysis_version
 from indexer.backends.base import SearchRequest, SearchResult, SearchUnavailable
 from indexer.documents import FACETS, FIELD_WEIGHTS, FIELDS, FILTER_ONLY, SearchDocument
 from indexer.query import ParsedQuery, Phrase
@@ -139,12 +140,18 @@ class Fts5Backend:
                 time.sleep(0.05)
 
     def _new_file(self) -> tuple[str, sqlite3.Connection]:
-        """Create a new, empty index file (not yet live)."""
+        """Create a new, empty index file (not yet live), stamped with the analysis version."""
         self.directory.mkdir(parents=True, exist_ok=True)
         name = f"index-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}-{time.monotonic_ns()}.sqlite3"
         conn = sqlite3.connect(self.directory / name, isolation_level=None)
         conn.executescript(_SCHEMA)
+        conn.execute("INSERT INTO meta VALUES ('analysis', ?)", (analysis_version(),))
         return name, conn
+
+    def analysis_version(self) -> str | None:
+        """The analysis version the live index was built with."""
+        row = self._conn().execute("SELECT value FROM meta WHERE key = 'analysis'").fetchone()
+        return row[0] if row else None
 
     def _make_live(self, name: str) -> None:
         """Point CURRENT at `name` atomically and delete the files it replaces."""
@@ -250,7 +257,8 @@ class Fts5Backend:
     def health(self) -> dict:
         """Engine state: ok, backend name, live file and document count."""
         try:
-            return {"ok": True, "backend": "embedded", "index": self._current_name(), "documents": self.count()}
+            return {"ok": True, "backend": "embedded", "index": self._current_name(), "documents": self.count(),
+                    "analysis": self.analysis_version(), "analysis_current": self.analysis_version() == analysis_version()}
         except (sqlite3.Error, SearchUnavailable) as exc:
             return {"ok": False, "backend": "embedded", "error": type(exc).__name__}
 
@@ -313,7 +321,7 @@ def _where(request: SearchRequest) -> tuple[str, list, bool]:
     query: ParsedQuery = request.query
     clauses: list[str] = []
     params: list = []
-    groups = [fts_quote(t) for t in query.terms]
+    groups = [fts_quote(t) for t in query.terms + query.synonyms]
     match = " OR ".join(groups)
     if len(groups) > 1:
         match = f"({match})"
