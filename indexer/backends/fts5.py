@@ -297,7 +297,7 @@ class Fts5Backend:
 
     def _search(self, conn: sqlite3.Connection, request: SearchRequest) -> SearchResult:
         """Count, page of ids, facet counts over the same WHERE clause."""
-        where, params, uses_fts = _where(request)
+        where, params, uses_fts = _where(request, _common_terms(conn, request.query))
         source = "fts JOIN docs ON docs.id = fts.rowid" if uses_fts else "docs"
         total = conn.execute(f"SELECT count(*) FROM {source} WHERE {where}", params).fetchone()[0]
         weights = ", ".join(str(FIELD_WEIGHTS[name]) for name in FIELDS)
@@ -316,12 +316,35 @@ class Fts5Backend:
         return SearchResult(total=total, ids=[r[0] for r in rows], facets=facets)
 
 
-def _where(request: SearchRequest) -> tuple[str, list, bool]:
+COMMON_SHARE = 0.2  # a free term in more than this share of documents adds matches, not ranking
+COMMON_MIN_DOCS = 1000  # below this, every query is cheap: keep every term
+
+
+def _common_terms(conn: sqlite3.Connection, query: ParsedQuery) -> set[str]:
+    """Free terms so common that OR-ing them in would match most of the index (公司, 法院 …).
+
+    BM25 gives such terms almost no weight, but each would pull a large share of all cases into
+    the count, ranking and facets. They are left out when a rarer term remains.
+    """
+    terms = query.terms + query.synonyms
+    if len(terms) < 2:
+        return set()
+    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocab USING fts5vocab(main, fts, row)")
+    total = conn.execute("SELECT count(*) FROM docs").fetchone()[0]
+    if total < COMMON_MIN_DOCS:
+        return set()
+    marks = ", ".join("?" * len(terms))
+    df = dict(conn.execute(f"SELECT term, doc FROM temp.vocab WHERE term IN ({marks})", terms).fetchall())
+    common = {t for t in terms if df.get(t, 0) > COMMON_SHARE * total}
+    return common if len(common) < len(terms) else set()
+
+
+def _where(request: SearchRequest, common: set[str] = frozenset()) -> tuple[str, list, bool]:
     """SQL WHERE clause and parameters for a request; the third value says if FTS is used."""
     query: ParsedQuery = request.query
     clauses: list[str] = []
     params: list = []
-    groups = [fts_quote(t) for t in query.terms + query.synonyms]
+    groups = [fts_quote(t) for t in query.terms + query.synonyms if t not in common]
     match = " OR ".join(groups)
     if len(groups) > 1:
         match = f"({match})"
@@ -336,6 +359,10 @@ def _where(request: SearchRequest) -> tuple[str, list, bool]:
             clauses.append("instr(docs.text, ?) > 0")
             params.append(phrase.text)
     for phrase in query.excluded:
+        if len(phrase.tokens) == 1:  # one word: the index alone says which cases have it
+            clauses.append("docs.id NOT IN (SELECT rowid FROM fts WHERE fts MATCH ?)")
+            params.append(_phrase_match(phrase))
+            continue
         clauses.append(
             "docs.id NOT IN (SELECT f.rowid FROM fts f JOIN docs d ON d.id = f.rowid"
             " WHERE fts MATCH ? AND instr(d.text, ?) > 0)"
