@@ -30,8 +30,20 @@ def _counts(facets: dict, name: str) -> dict[str, int]:
     return {item["value"]: item["count"] for item in facets.get(name, [])}
 
 
+_overview_cache: dict = {}
+
+
 def overview() -> dict:
-    """Everything the home page shows, from one browse query over all published cases."""
+    """Everything the home page shows; computed once per index generation (counts change only then)."""
+    key = search_service.backend().generation()
+    if key not in _overview_cache:
+        _overview_cache.clear()
+        _overview_cache[key] = _compute_overview()
+    return _overview_cache[key]
+
+
+def _compute_overview() -> dict:
+    """One browse query over all published cases, grouped for the home page."""
     page = search_service.search({"q": "", "page": 1, "per_page": 6, "sort": "date"})
     terms = all_terms()
     hot_counts = _counts(page.facets, "hot_issue")

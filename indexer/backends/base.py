@@ -54,6 +54,9 @@ class SearchBackend(Protocol):
     def analysis_version(self) -> str | None:
         """The analysis version the live index was built with (rebuild when it differs)."""
 
+    def generation(self) -> tuple:
+        """A value that changes whenever the live index changes (for caches of derived answers)."""
+
     def count(self) -> int:
         """Number of documents in the live index."""
 

@@ -26,6 +26,7 @@ from indexer.query import ParsedQuery, Phrase
 
 SCHEMA_VERSION = "1"
 FACET_LIMIT = 200
+FACET_CACHE_SIZE = 512
 _SCHEMA = f"""
 CREATE VIRTUAL TABLE fts USING fts5({", ".join(FIELDS)}, tokenize='unicode61 remove_diacritics 0');
 CREATE TABLE docs (id INTEGER PRIMARY KEY, sort_date TEXT NOT NULL, text TEXT NOT NULL);
@@ -57,6 +58,7 @@ class Fts5Backend:
         self.lock_timeout = lock_timeout
         self._local = threading.local()
         self._similar_cache: dict[tuple, list[int]] = {}
+        self._facet_cache: dict[tuple, dict] = {}
 
     # ---- files and connections -------------------------------------------------------
     def _current_name(self) -> str | None:
@@ -277,9 +279,7 @@ class Fts5Backend:
         each scores tf × idf, with field multipliers, over terms in at least two documents.
         """
         conn = self._conn()
-        # Answers change only when the index does: every write bumps the generation.
-        generation = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
-        key = (self._local.conn[0], generation, doc_id, limit)
+        key = (self.generation(), doc_id, limit)  # answers change only when the index does
         if key not in self._similar_cache:
             row = conn.execute(
                 "SELECT title, keywords, holding, body FROM fts WHERE rowid = ?", (doc_id,)
@@ -312,8 +312,23 @@ class Fts5Backend:
             f"SELECT docs.id FROM {source} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
             [*params, request.per_page, offset],
         ).fetchall()
-        facets = _facet_counts(conn, source, where, params) if request.with_facets and total else {}
+        facets = self._facets(conn, source, where, params) if request.with_facets and total else {}
         return SearchResult(total=total, ids=[r[0] for r in rows], facets=facets)
+
+    def generation(self) -> tuple:
+        """Changes whenever the live index does (a write, or a swap to a rebuilt file)."""
+        conn = self._conn()
+        row = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        return (self._local.conn[0], row[0] if row else None)
+
+    def _facets(self, conn: sqlite3.Connection, source: str, where: str, params: list) -> dict:
+        """Facet counts, cached per index generation: paging and repeated browsing reuse them."""
+        key = (self.generation(), source, where, tuple(params))
+        if key not in self._facet_cache:
+            if len(self._facet_cache) >= FACET_CACHE_SIZE:
+                self._facet_cache.clear()
+            self._facet_cache[key] = _facet_counts(conn, source, where, params)
+        return self._facet_cache[key]
 
 
 COMMON_SHARE = 0.2  # a free term in more than this share of documents adds matches, not ranking
