@@ -7,6 +7,7 @@ from flask import Flask, jsonify, render_template, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from app.extensions import db
 from indexer.backends.base import SearchUnavailable
 from schemas.errors import error_body
 
@@ -59,4 +60,5 @@ def register(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unhandled error")
+        db.session.rollback()  # a failed transaction must not poison the next request
         return respond(500)

@@ -220,12 +220,12 @@ def citing_cases(title: str, number: int, sub: int = 0, limit: int = 100):
     """Published cases citing an article, newest first."""
     from app.models import Case, CaseCitation
 
+    citing = select(CaseCitation.case_id).where(
+        CaseCitation.law_title == title, CaseCitation.number == number, CaseCitation.sub == sub)
     return list(db.session.scalars(
-        select(Case).join(CaseCitation, CaseCitation.case_id == Case.id)
-        .where(CaseCitation.law_title == title, CaseCitation.number == number, CaseCitation.sub == sub,
-               Case.status == "published")
-        .distinct().order_by(Case.published_date.desc().nulls_last(), Case.judgment_date.desc().nulls_last(),
-                             Case.id.desc()).limit(limit)))
+        select(Case).where(Case.id.in_(citing), Case.status == "published")
+        .order_by(Case.published_date.desc().nulls_last(), Case.judgment_date.desc().nulls_last(),
+                  Case.id.desc()).limit(limit)))
 
 
 def versions_of(title: str, number: int, sub: int = 0) -> list[LawArticle]:
