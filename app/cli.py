@@ -142,8 +142,10 @@ def seed() -> None:
     """Load the taxonomies and every real case in seed_cases/, then make sure the index is complete."""
     load_terms(SEED_FILE)
     if not db.session.scalar(select(Law.id).limit(1)):  # laws first, so case citations resolve
+        click.echo("导入法律法规与司法解释（首次约一分钟）……", err=True)
         laws_service.import_dir()
     if laws_service.article_index().analysis_version() != analysis_version():
+        click.echo("建立法条检索索引……", err=True)
         laws_service.rebuild_article_index()
     report = run_import(sorted(SEED_DIR.glob("*.jsonl")))
     search_service.sync()
