@@ -5,7 +5,7 @@ from urllib.parse import quote
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Law, LawArticle
+from app.models import Law
 from app.services import laws as laws_service
 
 LAW_V1 = """# 中华人民共和国示例法

@@ -69,13 +69,6 @@ def law_tree(terms, topic_counts: dict[str, int], law_counts: dict[str, int]) ->
     return nodes
 
 
-def laws_of(department: str, law_counts: dict[str, int]) -> list[tuple[str, int]]:
-    """All cited laws of one department with their case counts, most cited first."""
-    departments = law_departments()
-    return sorted(((law, n) for law, n in law_counts.items() if departments.get(law) == department),
-                  key=lambda item: -item[1])
-
-
 def term_by_code(scheme: str, code: str):
     """A taxonomy term by scheme and code, or None."""
     return next((t for t in all_terms() if t.scheme == scheme and t.code == code), None)

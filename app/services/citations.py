@@ -8,7 +8,12 @@ from __future__ import annotations
 import functools
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
+
+from app.services.numerals import NUMERAL, to_int
+
+PREFIX = "中华人民共和国"
 
 LAW_DEPARTMENTS = Path(__file__).resolve().parent.parent / "data" / "law_departments.json"
 _CITED = re.compile(r"《(?:中华人民共和国)?([^《》\n]{2,60}?)》")
@@ -34,20 +39,9 @@ def cited_laws(text: str) -> set[str]:
     return {base_law_name(m) for m in _CITED.findall(text)}
 
 
-def known_laws(names: set[str]) -> list[str]:
-    """The names that are laws of our law set, sorted."""
-    departments = law_departments()
-    return sorted(n for n in names if n in departments)
-
-
 # ---- article-level citations ----------------------------------------------------------------
 # Citations such as 《中华人民共和国民法典》第一千一百六十五条第二款, 刑法第一百三十三条之一,
 # 该法第二十八条第（八）项, "第七十四条、第八十一条", "第十条至第十二条".
-from dataclasses import dataclass  # noqa: E402
-
-from app.services.numerals import NUMERAL, to_int  # noqa: E402
-
-PREFIX = "中华人民共和国"
 SEED_LAWS = Path(__file__).resolve().parent.parent.parent / "seed_laws"
 ALIASES = {"民诉法": "民事诉讼法", "刑诉法": "刑事诉讼法", "行诉法": "行政诉讼法", "消法": "消费者权益保护法",
            "消保法": "消费者权益保护法", "道交法": "道路交通安全法", "劳动法典": "劳动法", "物权法典": "物权法"}

@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Law, LawArticle
+from app.services.citations import PREFIX
 from app.services.numerals import NUMERAL, to_int
 
 SEED_DIR = Path(__file__).resolve().parent.parent.parent / "seed_laws"
-PREFIX = "中华人民共和国"
 DEPARTMENTS = {"宪法": "宪法及宪法相关法", "宪法相关法": "宪法及宪法相关法", "民法典": "民法商法",
                "民法商法": "民法商法", "行政法": "行政法", "经济法": "经济法", "社会法": "社会法",
                "刑法": "刑法", "诉讼与非诉讼程序法": "诉讼与非诉讼程序法"}
