@@ -206,3 +206,10 @@ def test_zero_result_queries_are_counted_without_personal_numbers(client, runner
     result = runner.invoke(args=["search", "zero-results"])
     assert "2\t" in result.output and "量子 zzqqxx #" in result.output
     assert "13812345678" not in result.output
+
+
+def test_typing_a_hot_issue_name_finds_its_cases(seeded_client):
+    _, body = search(seeded_client, q="消费维权")
+    _, tagged = search(seeded_client, hot_issue="消费维权")
+    assert body["total"] > 0 and tagged["total"] > 0
+    assert {h["id"] for h in body["hits"][:10]} & {h["id"] for h in tagged["hits"]}

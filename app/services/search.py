@@ -13,10 +13,12 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import Case, IndexQueue, ZeroResultQuery
 from app.services.cases import tag_list
+from app.services.taxonomy import all_terms
 from indexer import queue
 from indexer.backends.base import SearchRequest, SearchResult
 from indexer.documents import FACETS, FILTER_ONLY, build_document
 from indexer.highlight import highlight_title, snippets
+from indexer.analysis import normalize_query, query_tokens
 from indexer.query import parse_query
 
 log = logging.getLogger(__name__)
@@ -110,6 +112,7 @@ class SearchPage:
 def search(args: dict) -> SearchPage:
     """Run a validated search (SearchArgsSchema output) and load the page's cases."""
     parsed = parse_query(args.get("q", ""))
+    parsed.synonyms += topic_words(parsed.terms + parsed.synonyms)
     filters = {name: args[name] for name in FACETS + FILTER_ONLY if args.get(name)}
     request = SearchRequest(query=parsed, filters=filters, sort=args.get("sort") or _default_sort(parsed),
                             page=args["page"], per_page=args["per_page"])
@@ -153,6 +156,18 @@ def similar_cases(case: Case, limit: int = 5) -> list[Case]:
     ids = backend().similar(case.id, limit + 5)  # a few spare in case some are unpublished
     rows = {c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_(ids)))} if ids else {}
     return [rows[i] for i in ids if i in rows and rows[i].status == "published"][:limit]
+
+
+def topic_words(terms: list[str]) -> list[str]:
+    """A hot issue's own keywords when its name is typed (消费维权 → 消费者权益 …): names are labels,
+    the cases use the words of the issue's rules."""
+    topics = {normalize_query(t.name): t for t in all_terms() if t.scheme == "hot_issue"}
+    words = []
+    for term in terms:
+        if term in topics:
+            for keyword in topics[term].rules.get("keywords", []):
+                words += query_tokens(normalize_query(keyword))
+    return [w for w in dict.fromkeys(words) if w not in terms]
 
 
 def _default_sort(parsed) -> str:
