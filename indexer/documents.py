@@ -52,7 +52,7 @@ def facet_values(case) -> dict[str, list[str]]:
         "issuer": [case.issuer.name],
         "hot_issue": case.tag_names("hot_issue"),
         "law_topic": case.tag_names("law_topic"),
-        "law": sorted({c.law_title.removeprefix("中华人民共和国") for c in case.citations if c.law_title}),
+        "law": case.cited_law_names(),
         "year": [str(case.year)] if case.year else [],
         "article": sorted({article_key(c.law_title, c.number, c.sub) for c in case.citations if c.law_title}),
     }

@@ -94,6 +94,17 @@ class Case(db.Model):
         date = self.published_date or self.judgment_date
         return date.year if date else None
 
+    @property
+    def source(self) -> dict | None:
+        """The interchange `source` object, rebuilt from its two columns."""
+        if not self.source_name:
+            return None
+        return {"name": self.source_name, **({"url": self.source_url} if self.source_url else {})}
+
+    def cited_law_names(self) -> list[str]:
+        """Short names (民法典, 工伤保险条例) of the laws whose articles the case cites."""
+        return sorted({c.law_title.removeprefix("中华人民共和国") for c in self.citations if c.law_title})
+
     def tag_names(self, scheme: str) -> list[str]:
         """Names of this case's tags in one taxonomy scheme, in taxonomy order."""
         terms = sorted((t.term for t in self.tags if t.term.scheme == scheme), key=lambda t: t.position)
@@ -114,12 +125,3 @@ class CaseSection(db.Model):
 
     case: Mapped[Case] = relationship(back_populates="sections")
 
-
-def _source(self) -> dict | None:
-    """The interchange `source` object, rebuilt from its two columns."""
-    if not self.source_name:
-        return None
-    return {"name": self.source_name, **({"url": self.source_url} if self.source_url else {})}
-
-
-Case.source = property(_source)

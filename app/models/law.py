@@ -55,6 +55,11 @@ class LawArticle(db.Model):
         """The whole article, paragraphs separated by newlines."""
         return "\n".join(self.paragraphs)
 
+    @property
+    def slug(self) -> str:
+        """The article's part of its page address: 1165, or 133-1 for 第一百三十三条之一."""
+        return f"{self.number}-{self.sub}" if self.sub else str(self.number)
+
     def paragraph(self, number: int) -> str | None:
         """Paragraph (款) `number`, counted from 1, or None."""
         return self.paragraphs[number - 1] if 0 < number <= len(self.paragraphs) else None
@@ -83,6 +88,8 @@ class CaseCitation(db.Model):
     article_id: Mapped[int | None] = mapped_column(ForeignKey("law_articles.id", ondelete="SET NULL"), index=True)
 
     article: Mapped[LawArticle | None] = relationship(lazy="joined")
+
+    slug = LawArticle.slug  # same address form: it reads only number and sub
 
     @property
     def label(self) -> str:

@@ -44,7 +44,7 @@ class CaseView:
         cite_text = "\n".join([case.title, " ".join(case.keywords or [])]
                               + [text for kind, text in sections if kind in _STRONG_SECTIONS])
         self.strong_laws = cited_laws(cite_text)
-        applied = {c.law_title.removeprefix("中华人民共和国") for c in case.citations if c.law_title}
+        applied = set(case.cited_law_names())
         self.all_laws = cited_laws(self.full) | self.strong_laws | applied
 
 

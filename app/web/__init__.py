@@ -187,7 +187,7 @@ def case_page(case_id: int):
         abort(404)
     return render_template(
         "case.html", case=case, similar=search_service.similar_cases(case),
-        laws=sorted({c.law_title.removeprefix("中华人民共和国") for c in case.citations if c.law_title}),
+        laws=case.cited_law_names(),
         hot_issues=[t for t in case.tags if t.term.scheme == "hot_issue"],
         law_topics=[t for t in case.tags if t.term.scheme == "law_topic"],
         description=(case.summary or next((s.text for s in case.sections if s.kind == "holding"), "")
