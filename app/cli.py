@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -82,25 +84,44 @@ def reindex() -> None:
 
 
 @search_cli.command("sync")
-def sync() -> None:
-    """Apply waiting outbox rows to the index."""
-    report = search_service.sync()
-    click.echo(f"索引 {report.indexed}，删除 {report.deleted}，处理队列 {report.rows} 行。", err=True)
-    if report.error:
-        click.echo(f"同步失败，队列保留待重试：{report.error}", err=True)
-        sys.exit(1)
+@click.option("--follow", is_flag=True, help="持续运行：队列有新行即同步，搜索引擎故障时退避重试。")
+@click.option("--interval", default=1.0, show_default=True, help="空闲时轮询间隔（秒）。")
+@click.option("--max-backoff", default=60.0, show_default=True, help="故障重试的最长等待（秒）。")
+def sync(follow: bool, interval: float, max_backoff: float) -> None:
+    """Apply waiting outbox rows to the index (safe to run in several processes at once)."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # a service manager's stop ends the loop cleanly
+    delay = interval
+    while True:
+        report = search_service.sync()
+        if report.rows or report.error or not follow:
+            click.echo(f"索引 {report.indexed}，删除 {report.deleted}，处理队列 {report.rows} 行。", err=True)
+        if report.error:
+            click.echo(f"同步失败，队列保留待重试：{report.error}", err=True)
+            if not follow:
+                sys.exit(1)
+            delay = min(delay * 2, max_backoff)  # exponential backoff while the engine is down
+        else:
+            delay = interval
+        if not follow:
+            return
+        db.session.remove()  # no transaction held open while waiting
+        time.sleep(delay)
 
 
 @search_cli.command("status")
 def status() -> None:
-    """Backend, index document count vs published cases, outbox backlog."""
+    """Backend, alias and index, document count vs published cases, outbox backlog."""
     health = search_service.backend().health()
+    published = search_service.published_count()
     click.echo(json.dumps({
         "backend": current_app.config["SEARCH_BACKEND"],
         "engine": health,
-        "published_cases": search_service.published_count(),
+        "published_cases": published,
+        "in_step": health.get("documents") == published,
         "outbox_backlog": search_service.queue.backlog(db.session),
     }, ensure_ascii=False, indent=1))
+    if not health.get("ok"):
+        sys.exit(1)
 
 
 @search_cli.command("zero-results")

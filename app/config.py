@@ -48,7 +48,19 @@ class Config:
         self.SEARCH_INDEX_PATH = os.environ.get(
             "SEARCH_INDEX_PATH", str(instance / "search-index")
         )
+        # Elasticsearch / OpenSearch (SEARCH_BACKEND=elasticsearch|opensearch): docs/search-engines.md
         self.SEARCH_URL = os.environ.get("SEARCH_URL", "http://127.0.0.1:9200")
+        self.SEARCH_USERNAME = os.environ.get("SEARCH_USERNAME") or None
+        self.SEARCH_PASSWORD = os.environ.get("SEARCH_PASSWORD") or None
+        self.SEARCH_API_KEY = os.environ.get("SEARCH_API_KEY") or None
+        self.SEARCH_CA_CERTS = os.environ.get("SEARCH_CA_CERTS") or None
+        self.SEARCH_VERIFY_CERTS = _bool("SEARCH_VERIFY_CERTS", True)
+        self.SEARCH_TIMEOUT = float(os.environ.get("SEARCH_TIMEOUT", "10"))
+        self.SEARCH_INDEX_PREFIX = os.environ.get("SEARCH_INDEX_PREFIX", "yianshifa")
+        self.SEARCH_SHARDS = int(os.environ.get("SEARCH_SHARDS", "1"))
+        # "0-1": one replica as soon as the cluster has a second node; or a fixed number.
+        self.SEARCH_REPLICAS = os.environ.get("SEARCH_REPLICAS", "0-1")
+        self.SEARCH_LOCK_PATH = os.environ.get("SEARCH_LOCK_PATH", str(instance / "search-lock"))
         # The embedded engine applies outbox rows right after each commit.
         self.SEARCH_SYNC_ON_COMMIT = _bool("SEARCH_SYNC_ON_COMMIT", True)
         # A touch-screen kiosk in a government hall: large targets, no external links, idle reset.

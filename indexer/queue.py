@@ -3,14 +3,17 @@
 A row is written in the same transaction as the case change it describes, so the index
 can always catch up: after a crash, with the engine down, or after a failed drain.
 Draining is idempotent (documents are rebuilt from the database's current state) and
-serialised by the backend's writer lock, so concurrent drains never apply stale state.
+serialised by `writer_lock`, so concurrent drains never apply stale state: each row is applied
+once, in id order. The lock is the backend's file lock (processes on one machine) plus, on
+PostgreSQL, an advisory lock (processes on several machines sharing one database).
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from app.models import IndexQueue
@@ -18,6 +21,7 @@ from indexer.backends.base import SearchUnavailable
 from indexer.documents import SearchDocument
 
 BATCH = 500
+ADVISORY_LOCK_KEY = 0x79_61_6E_73  # "yans": one cluster-wide lock for index writers
 # load(ids) → (documents for ids that should be searchable, ids that should not)
 Loader = Callable[[list[int]], tuple[list[SearchDocument], list[int]]]
 
@@ -42,11 +46,35 @@ def backlog(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(IndexQueue)) or 0
 
 
+@contextlib.contextmanager
+def writer_lock(session: Session, backend) -> Iterator[None]:
+    """Serialise index writers: the backend's lock, and PostgreSQL's advisory lock when shared."""
+    with backend.locked(), _database_lock(session):
+        yield
+
+
+@contextlib.contextmanager
+def _database_lock(session: Session) -> Iterator[None]:
+    """On PostgreSQL, hold an advisory lock on a connection of its own (commits don't release it)."""
+    engine = session.get_bind()
+    if engine.dialect.name != "postgresql":
+        yield  # SQLite lives on one machine: the backend's file lock is enough
+        return
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY})
+            conn.commit()
+
+
 def drain(session: Session, backend, load: Loader, max_rows: int | None = None) -> DrainReport:
     """Apply waiting rows to the backend in id order; on engine failure leave them, noted."""
     report = DrainReport()
     try:
-        with backend.locked():
+        with writer_lock(session, backend):
             _drain_locked(session, backend, load, max_rows, report)
     except SearchUnavailable as exc:  # could not even lock/open the index
         session.rollback()

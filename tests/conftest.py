@@ -6,9 +6,11 @@ The database is a fresh SQLite file per test, or PostgreSQL when TEST_DATABASE_U
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
@@ -143,3 +145,65 @@ def seeded_app(tmp_path_factory):
 def seeded_client(seeded_app):
     """HTTP client on the seeded app."""
     return seeded_app.test_client()
+
+
+# ---- the real search engine (OpenSearch via tests/engine; scripts/test-engine starts the phase) ----
+ENGINE = os.environ.get("TEST_ENGINE")  # "opensearch" in the engine phase of scripts/test
+
+
+@pytest.fixture(scope="session")
+def engine_process():
+    """One real engine JVM for the session (data in a temp folder), stopped and deleted at the end."""
+    if not ENGINE:
+        pytest.skip("no search engine in this run: bash scripts/test-engine runs the engine tests")
+    from engine.runner import EngineProcess
+
+    process = EngineProcess(nodes=int(os.environ.get("TEST_ENGINE_NODES", "1"))).start()
+    yield process
+    process.destroy()
+
+
+def engine_config(process, prefix: str) -> dict:
+    """App configuration keys pointing at the test engine under an index prefix of its own."""
+    return {"SEARCH_BACKEND": ENGINE, "SEARCH_URL": process.url, "SEARCH_INDEX_PREFIX": prefix,
+            "SEARCH_REPLICAS": "0-1", "SEARCH_TIMEOUT": 30.0}
+
+
+def drop_engine_indices(process, prefix: str) -> None:
+    """Delete every index a test created under its prefix."""
+    import urllib.request
+
+    request = urllib.request.Request(f"{process.url}/{prefix}-*", method="DELETE")
+    with contextlib.suppress(OSError):
+        urllib.request.urlopen(request, timeout=30).close()
+
+
+@pytest.fixture()
+def engine_backend(engine_process, tmp_path):
+    """An ElasticBackend on the real engine, under an index prefix no other test uses."""
+    from app.services.search import make_backend
+
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
+    config = engine_config(engine_process, prefix) | {"SEARCH_LOCK_PATH": str(tmp_path / "lock")}
+    yield make_backend(config)
+    drop_engine_indices(engine_process, prefix)
+
+
+@pytest.fixture()
+def engine_app(engine_process, tmp_path, template_db):
+    """A fresh app (SQLite file) whose search backend is the real engine."""
+    shutil.copy(template_db, tmp_path / "test.sqlite3")
+    config = make_config(tmp_path)
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
+    for key, value in engine_config(engine_process, prefix).items():
+        setattr(config, key, value)
+    application = create_app(config)
+    with application.app_context():
+        from app.services.taxonomy import load_terms
+
+        load_terms()
+        yield application
+        db.session.remove()
+        db.engine.dispose()
+    drop_engine_indices(engine_process, prefix)
+

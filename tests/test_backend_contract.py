@@ -1,4 +1,4 @@
-"""The SearchBackend contract: the same cases run on every engine (embedded here; more join later)."""
+"""The SearchBackend contract: the same cases run on the embedded engine and on a real OpenSearch."""
 import threading
 
 import pytest
@@ -32,13 +32,17 @@ def make_doc(doc_id: int) -> SearchDocument:
     )
 
 
-@pytest.fixture(params=["embedded"])
+@pytest.fixture(params=["embedded", pytest.param("engine", marks=pytest.mark.engine)])
 def backend(request, tmp_path):
     """Each engine, filled with the contract cases."""
-    engine = Fts5Backend(tmp_path / "index")
+    if request.param == "engine":
+        engine = request.getfixturevalue("engine_backend")
+    else:
+        engine = Fts5Backend(tmp_path / "index")
     engine.index_many(make_doc(i) for i in CASES)
     yield engine
-    engine.close()
+    if request.param == "embedded":
+        engine.close()
 
 
 def run(backend, q="", **kwargs):

@@ -7,6 +7,7 @@ from app.models import ISSUER_KINDS
 from app.services import search as search_service
 from app.services.citations import law_departments
 from app.services.taxonomy import all_terms
+from indexer.backends.base import SearchUnavailable
 
 # The issuing-body kinds the home page offers as entries (法院、检察院、监察机关、行政执法机关、司法行政机关).
 HOME_ISSUER_KINDS = ("court", "procuratorate", "supervisory", "enforcement", "judicial_admin")
@@ -35,7 +36,12 @@ _overview_cache: dict = {}
 
 def overview() -> dict:
     """Everything the home page shows; computed once per index generation (counts change only then)."""
-    key = search_service.backend().generation()
+    try:
+        key = search_service.backend().generation()
+    except SearchUnavailable:
+        if _overview_cache:  # engine down: the home page shows the last counts it had
+            return next(iter(_overview_cache.values()))
+        raise
     if key not in _overview_cache:
         _overview_cache.clear()
         _overview_cache[key] = _compute_overview()

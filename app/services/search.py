@@ -15,7 +15,9 @@ from app.models import Case, IndexQueue, ZeroResultQuery
 from app.services.cases import tag_list
 from app.services.taxonomy import all_terms
 from indexer import queue
-from indexer.backends.base import SearchRequest, SearchResult
+from indexer.backends.base import SearchRequest, SearchResult, SearchUnavailable
+from indexer.backends.elastic import ElasticBackend
+from indexer.backends.engine_client import CLIENTS, ConnectionSettings
 from indexer.documents import FACETS, FILTER_ONLY, build_document
 from indexer.highlight import highlight_title, snippets
 from indexer.analysis import normalize_query, query_tokens
@@ -32,7 +34,16 @@ def make_backend(config):
         from indexer.backends.fts5 import Fts5Backend
 
         return Fts5Backend(config["SEARCH_INDEX_PATH"])
-    raise ValueError(f"unknown SEARCH_BACKEND {name!r} (this build supports: embedded)")
+    if name in CLIENTS:
+        settings = ConnectionSettings(
+            url=config["SEARCH_URL"], username=config.get("SEARCH_USERNAME"), password=config.get("SEARCH_PASSWORD"),
+            api_key=config.get("SEARCH_API_KEY"), ca_certs=config.get("SEARCH_CA_CERTS"),
+            verify_certs=config.get("SEARCH_VERIFY_CERTS", True), timeout=config.get("SEARCH_TIMEOUT", 10.0),
+        )
+        return ElasticBackend(CLIENTS[name](settings), prefix=config.get("SEARCH_INDEX_PREFIX", "yianshifa"),
+                              lock_path=config["SEARCH_LOCK_PATH"], shards=config.get("SEARCH_SHARDS", 1),
+                              replicas=config.get("SEARCH_REPLICAS", "0-1"))
+    raise ValueError(f"unknown SEARCH_BACKEND {name!r} (embedded, opensearch or elasticsearch)")
 
 
 def backend():
@@ -88,7 +99,7 @@ def _published_documents():
 def reindex(progress=None) -> int:
     """Rebuild the whole index from the database beside the live one, swap, then catch up."""
     engine = backend()
-    with engine.locked():
+    with queue.writer_lock(db.session, engine):
         covered = db.session.scalar(select(func.max(IndexQueue.id))) or 0
         count = engine.rebuild(_published_documents(), progress)
         db.session.execute(IndexQueue.__table__.delete().where(IndexQueue.id <= covered))
@@ -153,7 +164,11 @@ def zero_results(limit: int = 50) -> list[ZeroResultQuery]:
 
 def similar_cases(case: Case, limit: int = 5) -> list[Case]:
     """The published cases most similar in content to `case`, best first."""
-    ids = backend().similar(case.id, limit + 5)  # a few spare in case some are unpublished
+    try:
+        ids = backend().similar(case.id, limit + 5)  # a few spare in case some are unpublished
+    except SearchUnavailable as exc:  # the case page still works while the engine is down
+        log.warning("similar cases unavailable: %s", exc)
+        return []
     rows = {c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_(ids)))} if ids else {}
     return [rows[i] for i in ids if i in rows and rows[i].status == "published"][:limit]
 

@@ -10,7 +10,6 @@ readers notice the new name on their next search and reopen.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import math
 import os
 import sqlite3
@@ -21,6 +20,7 @@ from typing import Callable, Iterable, Iterator
 
 from indexer.analysis import analysis_version
 from indexer.backends.base import SearchRequest, SearchResult, SearchUnavailable
+from indexer.backends.locking import FileLock
 from indexer.documents import FACETS, FIELD_WEIGHTS, FIELDS, FILTER_ONLY, SearchDocument
 from indexer.query import ParsedQuery, Phrase
 
@@ -57,6 +57,7 @@ class Fts5Backend:
         self.directory = Path(directory)
         self.lock_timeout = lock_timeout
         self._local = threading.local()
+        self._lock = FileLock(self.directory / "lock", lock_timeout)
         self._similar_cache: dict[tuple, list[int]] = {}
         self._facet_cache: dict[tuple, dict] = {}
 
@@ -105,41 +106,9 @@ class Fts5Backend:
             cached[1].close()
             self._local.conn = None
 
-    @contextlib.contextmanager
-    def locked(self) -> Iterator[None]:
+    def locked(self):
         """Hold the writer lock (re-entrant per thread; waits up to lock_timeout)."""
-        if getattr(self._local, "lock_depth", 0):
-            self._local.lock_depth += 1
-            try:
-                yield
-            finally:
-                self._local.lock_depth -= 1
-            return
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            handle = open(self.directory / "lock", "a+")
-        except OSError as exc:
-            raise SearchUnavailable(f"index directory unusable: {exc}") from exc
-        with handle:
-            self._acquire(handle)
-            self._local.lock_depth = 1
-            try:
-                yield
-            finally:
-                self._local.lock_depth = 0
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
-    def _acquire(self, handle) -> None:
-        """flock() the lock file, polling until lock_timeout."""
-        deadline = time.monotonic() + self.lock_timeout
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise SearchUnavailable("search index is busy (rebuild in progress)")
-                time.sleep(0.05)
+        return self._lock.held()
 
     def _new_file(self) -> tuple[str, sqlite3.Connection]:
         """Create a new, empty index file (not yet live), stamped with the analysis version."""

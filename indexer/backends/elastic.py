@@ -1,0 +1,343 @@
+"""Elasticsearch / OpenSearch backend: the same documents and query semantics as the embedded engine.
+
+Text arrives pre-segmented by our jieba chain (indexer.analysis), so the cluster needs no
+Chinese plugin: the `words` analyzer only splits at spaces and punctuation and lower-cases,
+as SQLite's unicode61 tokenizer does. Exact phrases are checked on `text.chars`, the
+normalised original text cut into single characters, where a phrase query is a substring test.
+
+Searches go to an alias; `rebuild` loads a fresh index beside the live one and swaps the alias
+atomically, so searches never see a half-built index.
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable, Iterable
+
+from indexer.analysis import analysis_version
+from indexer.backends.base import SearchRequest, SearchResult, SearchUnavailable
+from indexer.backends.engine_client import EngineClient, EngineError
+from indexer.backends.locking import FileLock
+from indexer.documents import FACETS, FIELD_WEIGHTS, FIELDS, FILTER_ONLY, SearchDocument
+from indexer.query import ParsedQuery, Phrase
+
+SCHEMA_VERSION = "1"
+BULK_DOCS = 500
+FACET_LIMIT = 200
+MAX_RESULT_WINDOW = 10_000  # as schemas.search: deeper pages are refused before they get here
+COMMON_SHARE = 0.2  # same pruning of very common free terms as the embedded engine
+COMMON_MIN_DOCS = 1000
+SIMILAR_FIELDS = ("title", "keywords", "holding", "body")
+
+SETTINGS_ANALYSIS = {
+    "tokenizer": {
+        "words": {"type": "pattern", "pattern": r"[\p{Z}\p{P}\s]+"},
+        "chars": {"type": "ngram", "min_gram": 1, "max_gram": 1},
+    },
+    "analyzer": {
+        "words": {"type": "custom", "tokenizer": "words", "filter": ["lowercase"]},
+        "chars": {"type": "custom", "tokenizer": "chars"},
+    },
+}
+
+
+def facet_field(name: str) -> str:
+    """The keyword field holding a facet's (or filter's) values."""
+    return f"facet_{name}"
+
+
+def mappings() -> dict:
+    """One mapping for both engines; `_meta` records what built the index."""
+    properties = {name: {"type": "text", "analyzer": "words", "norms": True} for name in FIELDS}
+    properties.update({facet_field(name): {"type": "keyword"} for name in FACETS + FILTER_ONLY})
+    properties["id"] = {"type": "long"}
+    properties["sort_date"] = {"type": "keyword"}
+    properties["text"] = {"type": "text", "index": False,
+                          "fields": {"chars": {"type": "text", "analyzer": "chars", "norms": False}}}
+    return {"dynamic": "strict", "_meta": {"analysis": analysis_version(), "schema": SCHEMA_VERSION},
+            "properties": properties}
+
+
+def to_source(doc: SearchDocument) -> dict:
+    """The stored form of a search document."""
+    source = {name: doc.fields.get(name, "") for name in FIELDS}
+    source.update({facet_field(name): list(doc.facets.get(name, [])) for name in FACETS + FILTER_ONLY})
+    source.update(id=doc.id, sort_date=doc.sort_date, text=doc.text)
+    return source
+
+
+# ---- queries: every piece of user text is a value inside JSON, never query syntax --------------
+def term_clause(term: str, weighted: bool = True) -> dict:
+    """A term in any field; scores add up over fields with the field weights (as FTS5 bm25 weights)."""
+    return {"bool": {"should": [
+        {"match_phrase": {name: {"query": term, "boost": FIELD_WEIGHTS[name] if weighted else 1.0}}}
+        for name in FIELDS
+    ]}}
+
+
+def phrase_clauses(phrase: Phrase, weighted: bool) -> list[dict]:
+    """Every token of the phrase somewhere, and (for several tokens) the exact character sequence."""
+    clauses = [term_clause(token, weighted) for token in phrase.tokens]
+    if len(phrase.tokens) > 1:
+        clauses.append({"match_phrase": {"text.chars": {"query": phrase.text}}})
+    return clauses
+
+
+def build_query(request: SearchRequest, common: set[str] = frozenset()) -> dict:
+    """The bool query for a request (no sort, paging or aggregations)."""
+    query: ParsedQuery = request.query
+    must, must_not, filters = [], [], []
+    free = [term_clause(t) for t in query.terms + query.synonyms if t not in common]
+    if free:
+        must.append({"bool": {"should": free, "minimum_should_match": 1}})
+    for phrase in query.phrases:
+        must += phrase_clauses(phrase, weighted=True)
+    for phrase in query.excluded:
+        must_not.append({"bool": {"filter": phrase_clauses(phrase, weighted=False)}})
+    for name, values in sorted(request.filters.items()):
+        if values:
+            filters.append({"terms": {facet_field(name): list(values)}})
+    if not must:
+        must.append({"match_all": {}})
+    return {"bool": {"must": must, "must_not": must_not, "filter": filters}}
+
+
+def sort_order(request: SearchRequest) -> list:
+    """Relevance (BM25, then newest) or newest first; id breaks ties so pages never overlap."""
+    by_date = [{"sort_date": "desc"}]
+    if request.query.is_empty:
+        return by_date + [{"id": "desc"}]
+    if request.sort == "relevance":
+        return ["_score"] + by_date + [{"id": "desc"}]
+    return by_date + ["_score", {"id": "desc"}]
+
+
+def facet_aggregations() -> dict:
+    """Terms aggregations for every facet, largest first then by value (as the embedded engine)."""
+    return {name: {"terms": {"field": facet_field(name), "size": FACET_LIMIT,
+                             "order": [{"_count": "desc"}, {"_key": "asc"}]}} for name in FACETS}
+
+
+class ElasticBackend:
+    """SearchBackend on an Elasticsearch or OpenSearch cluster, through an alias."""
+
+    def __init__(self, client: EngineClient, prefix: str = "yianshifa", lock_path: str = "search-lock",
+                 shards: int = 1, replicas: str = "0-1", refresh: str = "wait_for"):
+        self.client = client
+        self.alias = f"{prefix}-cases"
+        self.shards = shards
+        self.replicas = replicas  # "0-1" = auto-expand: one replica as soon as a second node exists
+        self.refresh = refresh  # outbox writes wait until searchable (≤ refresh interval, 1 s)
+        self._lock = FileLock(lock_path)
+
+    # ---- index lifecycle -------------------------------------------------------------------
+    def _index_settings(self, loading: bool) -> dict:
+        """Settings for a new index: no refresh and no replicas while bulk loading."""
+        settings = {"number_of_shards": self.shards, "max_result_window": MAX_RESULT_WINDOW,
+                    "analysis": SETTINGS_ANALYSIS}
+        return settings | self._live_settings(loading)
+
+    def _live_settings(self, loading: bool) -> dict:
+        """The settings that differ between loading and serving."""
+        if loading:
+            return {"refresh_interval": "-1", "number_of_replicas": 0, "auto_expand_replicas": False}
+        if "-" in str(self.replicas):
+            return {"refresh_interval": "1s", "auto_expand_replicas": str(self.replicas)}
+        return {"refresh_interval": "1s", "auto_expand_replicas": False, "number_of_replicas": int(self.replicas)}
+
+    def _create_index(self, name: str, loading: bool) -> None:
+        self.client.request("PUT", f"/{name}", {"settings": {"index": self._index_settings(loading)},
+                                                 "mappings": mappings()})
+
+    def _new_name(self) -> str:
+        return f"{self.alias}-{time.strftime('%Y%m%d%H%M%S')}-{time.monotonic_ns() % 1_000_000:06d}"
+
+    def live_indices(self) -> list[str]:
+        """Indices the alias points to (normally exactly one)."""
+        try:
+            return sorted(self.client.request("GET", f"/_alias/{self.alias}"))
+        except EngineError as exc:
+            if exc.status == 404:
+                return []
+            raise
+
+    def ensure_index(self) -> None:
+        """Create an empty live index under the alias if there is none (first start)."""
+        if self.live_indices():
+            return
+        with self.locked():
+            if self.live_indices():
+                return
+            name = self._new_name()
+            self._create_index(name, loading=False)
+            self.client.request("POST", "/_aliases", {"actions": [{"add": {"index": name, "alias": self.alias}}]})
+
+    def rebuild(self, docs: Iterable[SearchDocument], progress: Callable[[int], None] | None = None) -> int:
+        """Load a new index, restore serving settings, swap the alias, drop the old index.
+
+        On any failure the new index is deleted and the old one keeps serving.
+        """
+        name = self._new_name()
+        self._create_index(name, loading=True)
+        try:
+            count = self._load(name, docs, progress)
+            self.client.request("PUT", f"/{name}/_settings", {"index": self._live_settings(loading=False)})
+            self.client.request("POST", f"/{name}/_refresh")
+            # Primaries allocated (replicas may follow); the engine waits up to 30 s.
+            health = self.client.request("GET", f"/_cluster/health/{name}", params={"wait_for_status": "yellow"})
+            if health.get("timed_out"):
+                raise SearchUnavailable(f"new index {name} not ready")
+            old = self.live_indices()
+            actions = [{"remove": {"index": i, "alias": self.alias}} for i in old]
+            self.client.request("POST", "/_aliases", {"actions": actions + [{"add": {"index": name, "alias": self.alias}}]})
+        except BaseException:
+            self._delete_quietly(name)
+            raise
+        for index in old:
+            self._delete_quietly(index)
+        return count
+
+    def _load(self, name: str, docs: Iterable[SearchDocument], progress) -> int:
+        """Bulk-load documents into `name` in batches."""
+        count, batch = 0, []
+        for doc in docs:
+            batch.append(doc)
+            if len(batch) >= BULK_DOCS:
+                count += self._bulk_index(name, batch, refresh=None)
+                progress and progress(len(batch))
+                batch = []
+        if batch:
+            count += self._bulk_index(name, batch, refresh=None)
+            progress and progress(len(batch))
+        return count
+
+    def _delete_quietly(self, name: str) -> None:
+        try:
+            self.client.request("DELETE", f"/{name}")
+        except (EngineError, SearchUnavailable):
+            pass
+
+    # ---- writing ---------------------------------------------------------------------------
+    def _bulk(self, lines: list[dict], refresh: str | None) -> None:
+        """Send a bulk request; any item failure (other than deleting a missing doc) raises."""
+        if not lines:
+            return
+        answer = self.client.bulk(lines, params={"refresh": refresh} if refresh else None)
+        if answer.get("errors"):
+            for item in answer["items"]:
+                op, result = next(iter(item.items()))
+                if result.get("error") and not (op == "delete" and result.get("status") == 404):
+                    raise EngineError(result.get("status", 500), result["error"])
+
+    def _bulk_index(self, index: str, docs: list[SearchDocument], refresh: str | None) -> int:
+        lines = []
+        for doc in docs:
+            lines += [{"index": {"_index": index, "_id": str(doc.id)}}, to_source(doc)]
+        self._bulk(lines, refresh)
+        return len(docs)
+
+    def index_many(self, docs: Iterable[SearchDocument]) -> int:
+        """Add or replace documents in the live index; searchable when this returns."""
+        docs = list(docs)
+        if not docs:
+            return 0
+        self.ensure_index()
+        return self._bulk_index(self.alias, docs, self.refresh)
+
+    def delete_many(self, ids: Iterable[int]) -> int:
+        """Remove documents by id (missing ids are ignored)."""
+        ids = list(ids)
+        if ids:
+            self.ensure_index()
+            self._bulk([{"delete": {"_index": self.alias, "_id": str(i)}} for i in ids], self.refresh)
+        return len(ids)
+
+    def locked(self):
+        """Writer lock for outbox drains and rebuilds (processes on this machine; the outbox adds
+        a database lock across machines)."""
+        return self._lock.held()
+
+    # ---- reading ---------------------------------------------------------------------------
+    def _search(self, body: dict) -> dict:
+        self.ensure_index()
+        return self.client.request("POST", f"/{self.alias}/_search", body)
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        """Count (exact), page of ids in order, facet counts over the same query."""
+        body = {
+            "query": build_query(request, self._common_terms(request.query)),
+            "sort": sort_order(request),
+            "from": (request.page - 1) * request.per_page,
+            "size": request.per_page,
+            "track_total_hits": True,
+            "_source": False,
+        }
+        if request.with_facets:
+            body["aggs"] = facet_aggregations()
+        answer = self._search(body)
+        total = answer["hits"]["total"]["value"]
+        ids = [int(hit["_id"]) for hit in answer["hits"]["hits"]]
+        facets = {}
+        if request.with_facets and total:
+            facets = {name: [(b["key"], b["doc_count"]) for b in answer["aggregations"][name]["buckets"]]
+                      for name in FACETS}
+        return SearchResult(total=total, ids=ids, facets=facets)
+
+    def _common_terms(self, query: ParsedQuery) -> set[str]:
+        """Free terms in more than COMMON_SHARE of documents, left out while a rarer term remains."""
+        terms = query.terms + query.synonyms
+        if len(terms) < 2:
+            return set()
+        aggs = {f"t{i}": {"filter": term_clause(t, weighted=False)} for i, t in enumerate(terms)}
+        answer = self._search({"size": 0, "track_total_hits": True, "aggs": aggs})
+        total = answer["hits"]["total"]["value"]
+        if total < COMMON_MIN_DOCS:
+            return set()
+        common = {t for i, t in enumerate(terms) if answer["aggregations"][f"t{i}"]["doc_count"] > COMMON_SHARE * total}
+        return common if len(common) < len(terms) else set()
+
+    def similar(self, doc_id: int, limit: int = 5) -> list[int]:
+        """Ids of the documents most like `doc_id` (the engine's more_like_this on its content)."""
+        query = {"more_like_this": {
+            "fields": list(SIMILAR_FIELDS), "like": [{"_index": self.alias, "_id": str(doc_id)}],
+            "min_term_freq": 1, "min_doc_freq": 2, "max_query_terms": 25, "minimum_should_match": "1",
+        }}
+        try:
+            answer = self._search({"query": query, "size": limit, "_source": False})
+        except EngineError as exc:
+            if exc.status == 404:
+                return []
+            raise
+        return [int(hit["_id"]) for hit in answer["hits"]["hits"] if hit["_id"] != str(doc_id)]
+
+    def count(self) -> int:
+        """Documents in the live index (searchable ones)."""
+        self.ensure_index()
+        return self.client.request("GET", f"/{self.alias}/_count")["count"]
+
+    def analysis_version(self) -> str | None:
+        """The analysis version recorded in the live index's mapping."""
+        self.ensure_index()
+        answer = self.client.request("GET", f"/{self.alias}/_mapping")
+        meta = next(iter(answer.values()))["mappings"].get("_meta", {})
+        return meta.get("analysis")
+
+    def generation(self) -> tuple:
+        """Changes when the searchable content does: live index, document count, newest sequence number."""
+        answer = self._search({"size": 1, "sort": [{"_seq_no": "desc"}], "seq_no_primary_term": True,
+                               "track_total_hits": True, "_source": False})
+        hits = answer["hits"]["hits"]
+        return (hits[0]["_index"] if hits else None, answer["hits"]["total"]["value"],
+                hits[0]["_seq_no"] if hits else None)
+
+    def health(self) -> dict:
+        """Engine and alias state for /healthz."""
+        try:
+            cluster = self.client.request("GET", "/_cluster/health")
+            indices = self.live_indices()
+            return {"ok": cluster["status"] != "red" and bool(indices), "backend": "engine",
+                    "cluster": cluster["status"], "nodes": cluster["number_of_nodes"], "alias": self.alias,
+                    "index": indices[0] if indices else None, "documents": self.count() if indices else 0,
+                    "analysis": self.analysis_version() if indices else None,
+                    "analysis_current": bool(indices) and self.analysis_version() == analysis_version()}
+        except (SearchUnavailable, EngineError) as exc:
+            return {"ok": False, "backend": "engine", "error": str(exc)[:200]}

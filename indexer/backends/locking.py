@@ -1,0 +1,56 @@
+"""A writer lock shared by processes on one machine: flock() on a file, re-entrant per thread."""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import threading
+import time
+from pathlib import Path
+from typing import Iterator
+
+from indexer.backends.base import SearchUnavailable
+
+
+class FileLock:
+    """Serialises index writers (drains, rebuilds) across threads and processes."""
+
+    def __init__(self, path: str | Path, timeout: float = 30.0):
+        self.path = Path(path)
+        self.timeout = timeout
+        self._local = threading.local()
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Hold the lock (re-entrant in one thread; waits up to `timeout`)."""
+        if getattr(self._local, "depth", 0):
+            self._local.depth += 1
+            try:
+                yield
+            finally:
+                self._local.depth -= 1
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle = open(self.path, "a+")
+        except OSError as exc:
+            raise SearchUnavailable(f"lock file unusable: {exc}") from exc
+        with handle:
+            self._acquire(handle)
+            self._local.depth = 1
+            try:
+                yield
+            finally:
+                self._local.depth = 0
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _acquire(self, handle) -> None:
+        """flock() the file, polling until the timeout."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise SearchUnavailable("search index is busy (rebuild in progress)")
+                time.sleep(0.05)
