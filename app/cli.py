@@ -22,6 +22,8 @@ from app.services import linking
 from app.services import search as search_service
 from app.services.taxonomy import SEED_FILE, TaxonomyError, load_terms
 from indexer.analysis import analysis_version
+from indexer.backends.base import SearchUnavailable
+from indexer.backends.engine_client import EngineError
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "seed_cases"
 cases_cli = AppGroup("cases", help="导入、导出案例（交换格式 JSONL）。")
@@ -79,7 +81,10 @@ def export_cases(output, all_states: bool) -> None:
 def reindex() -> None:
     """Rebuild the index beside the live one and swap it in."""
     with tqdm(total=search_service.published_count(), unit="件", desc="重建索引", file=sys.stderr) as bar:
-        count = search_service.reindex(progress=bar.update)
+        try:
+            count = search_service.reindex(progress=bar.update)
+        except (SearchUnavailable, EngineError) as exc:
+            raise click.ClickException(f"重建索引失败，原索引继续提供服务：{exc}")
     click.echo(f"已索引 {count} 件案例。", err=True)
 
 

@@ -47,11 +47,11 @@ def query_path(text: str, extra: str, per_page: int = 20) -> str:
 
 
 @contextlib.contextmanager
-def gunicorn(instance: Path, port: int, workers: int = 2, log: Path | None = None):
+def gunicorn(instance: Path, port: int, workers: int = 2, log: Path | None = None, env_extra: dict | None = None):
     """Serve `instance` on 127.0.0.1:port with gunicorn; yield the base URL; stop it afterwards."""
     if not 8100 <= port <= 8199:
         raise ValueError("benchmarks use ports 8100-8199 only")
-    env = app_env(instance)
+    env = app_env(instance) | (env_extra or {})
     out = open(log, "ab") if log else subprocess.DEVNULL
     proc = subprocess.Popen(
         [str(GUNICORN), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--timeout", "120", "wsgi:app"],

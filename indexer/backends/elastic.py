@@ -17,6 +17,7 @@ atomically, so searches never see a half-built index.
 """
 from __future__ import annotations
 
+import json
 import time
 from typing import Callable, Iterable
 
@@ -29,6 +30,7 @@ from indexer.query import ParsedQuery, Phrase
 
 SCHEMA_VERSION = "1"
 BULK_DOCS = 500
+BULK_BYTES = 8 * 1024 * 1024  # long judgments: a bulk request is cut at this size too
 FACET_LIMIT = 200
 MAX_RESULT_WINDOW = 10_000  # as schemas.search: deeper pages are refused before they get here
 COMMON_SHARE = 0.2  # same pruning of very common free terms as the embedded engine
@@ -212,14 +214,15 @@ class ElasticBackend:
         return count
 
     def _load(self, name: str, docs: Iterable[SearchDocument], progress) -> int:
-        """Bulk-load documents into `name` in batches."""
-        count, batch = 0, []
+        """Bulk-load documents into `name` in batches of BULK_DOCS documents or BULK_BYTES."""
+        count, batch, size = 0, [], 0
         for doc in docs:
             batch.append(doc)
-            if len(batch) >= BULK_DOCS:
+            size += len(doc.text) * 3  # text is stored twice-ish; UTF-8 Chinese is 3 bytes a character
+            if len(batch) >= BULK_DOCS or size >= BULK_BYTES:
                 count += self._bulk_index(name, batch, refresh=None)
                 progress and progress(len(batch))
-                batch = []
+                batch, size = [], 0
         if batch:
             count += self._bulk_index(name, batch, refresh=None)
             progress and progress(len(batch))
@@ -236,7 +239,8 @@ class ElasticBackend:
         """Send a bulk request; any item failure (other than deleting a missing doc) raises."""
         if not lines:
             return
-        answer = self.client.bulk(lines, params={"refresh": refresh} if refresh else None)
+        body = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
+        answer = self.client.bulk(body, params={"refresh": refresh} if refresh else None)
         if answer.get("errors"):
             for item in answer["items"]:
                 op, result = next(iter(item.items()))

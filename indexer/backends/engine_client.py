@@ -13,6 +13,7 @@ from indexer.backends.base import SearchUnavailable
 
 JSON = {"accept": "application/json", "content-type": "application/json"}
 NDJSON = {"accept": "application/json", "content-type": "application/x-ndjson"}
+BULK_TIMEOUT = 120.0  # a bulk of long judgments on a busy cluster can take far longer than a search
 
 
 class EngineError(RuntimeError):
@@ -40,14 +41,15 @@ class ConnectionSettings:
 class EngineClient:
     """request(method, path, body, params) → JSON answer; outages raise SearchUnavailable."""
 
+    timeout: float = 10.0
+
     def request(self, method: str, path: str, body: Any = None, params: dict | None = None,
-                ndjson: bool = False) -> Any:
+                ndjson: bool = False, timeout: float | None = None) -> Any:
         raise NotImplementedError
 
-    def bulk(self, lines: list[dict], params: dict | None = None) -> dict:
-        """POST /_bulk with NDJSON action and source lines."""
-        body = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
-        return self.request("POST", "/_bulk", body, params, ndjson=True)
+    def bulk(self, body: str, params: dict | None = None) -> dict:
+        """POST /_bulk with NDJSON lines; bulk loads get more time than a search (BULK_TIMEOUT)."""
+        return self.request("POST", "/_bulk", body, params, ndjson=True, timeout=max(self.timeout, BULK_TIMEOUT))
 
 
 class OpenSearchClient(EngineClient):
@@ -57,18 +59,20 @@ class OpenSearchClient(EngineClient):
         from opensearchpy import OpenSearch
 
         auth = (settings.username, settings.password) if settings.username else None
+        self.timeout = settings.timeout
         self._client = OpenSearch(
             hosts=[settings.url], http_auth=auth, verify_certs=settings.verify_certs, ca_certs=settings.ca_certs,
             timeout=settings.timeout, max_retries=1, retry_on_timeout=False, ssl_show_warn=False,
         )
 
-    def request(self, method, path, body=None, params=None, ndjson=False):
+    def request(self, method, path, body=None, params=None, ndjson=False, timeout=None):
         from opensearchpy.exceptions import ConnectionError as OsConnectionError
         from opensearchpy.exceptions import TransportError
 
         try:
             return self._client.transport.perform_request(
-                method, path, params=params or {}, body=body, headers=NDJSON if ndjson else JSON)
+                method, path, params=params or {}, body=body, headers=NDJSON if ndjson else JSON,
+                timeout=timeout or self.timeout)
         except OsConnectionError as exc:  # refused, reset, timeout, TLS
             raise SearchUnavailable(f"search engine unreachable: {exc.__class__.__name__}") from exc
         except TransportError as exc:
@@ -86,18 +90,20 @@ class ElasticsearchClient(EngineClient):
         auth = {"basic_auth": (settings.username, settings.password)} if settings.username else {}
         if settings.api_key:
             auth = {"api_key": settings.api_key}
+        self.timeout = settings.timeout
         self._client = Elasticsearch(
             settings.url, verify_certs=settings.verify_certs, ca_certs=settings.ca_certs,
             request_timeout=settings.timeout, max_retries=1, retry_on_timeout=False, **auth,
         )
 
-    def request(self, method, path, body=None, params=None, ndjson=False):
+    def request(self, method, path, body=None, params=None, ndjson=False, timeout=None):
         from elastic_transport import ConnectionError as EsConnectionError
         from elastic_transport import ConnectionTimeout
         from elasticsearch import ApiError
 
+        client = self._client.options(request_timeout=timeout) if timeout else self._client
         try:
-            return self._client.perform_request(
+            return client.perform_request(
                 method, path, params=params or {}, headers=NDJSON if ndjson else JSON, body=body).body
         except (EsConnectionError, ConnectionTimeout) as exc:
             raise SearchUnavailable(f"search engine unreachable: {exc.__class__.__name__}") from exc
