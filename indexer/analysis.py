@@ -223,3 +223,30 @@ def analysis_version() -> str:
     """Identifies index-time analysis: an index built with another version must be rebuilt."""
     digest = hashlib.sha1(LEGAL_DICT.read_bytes()).hexdigest()[:12]
     return f"{ANALYSIS_REVISION}-{digest}"
+
+
+# ---- part-of-speech tags, for the de-identification check (app/services/deid.py) -------------
+@functools.lru_cache(maxsize=1)
+def _pos_tagger() -> rjieba.Jieba:
+    """jieba's tagger with its default dictionary only: the person-name (nr) tags come from there."""
+    return rjieba.Jieba()
+
+
+def pos_tag(text: str) -> list[tuple[str, str]]:
+    """(word, part-of-speech flag) pairs, HMM on so unknown names are found (rjieba = jieba.posseg)."""
+    return _pos_tagger().tag(text, True)
+
+
+@functools.lru_cache(maxsize=1)
+def general_dictionary() -> dict[str, tuple[int, str]]:
+    """jieba's default dictionary: word → (frequency, part-of-speech tag)."""
+    import importlib.util
+
+    path = Path(importlib.util.find_spec("jieba").origin).parent / "dict.txt"
+    entries = {}
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            parts = line.split()
+            if len(parts) >= 2:
+                entries[parts[0]] = (int(parts[1]), parts[2] if len(parts) > 2 else "")
+    return entries
