@@ -1,6 +1,7 @@
 """Snippets with <mark> on the original text: escaped, never showing segmentation spaces."""
 from __future__ import annotations
 
+import bisect
 import re
 
 from markupsafe import Markup, escape
@@ -9,6 +10,7 @@ from indexer.analysis import normalize
 
 SNIPPET_WIDTH = 140
 MAX_SNIPPETS = 2
+MAX_SPANS = 300  # per section: plenty to choose the best window from
 # Folding (normalize) maps nothing onto these, so terms made only of them can be found in
 # the original text directly, without normalising whole judgments for every hit.
 _PLAIN_CJK = re.compile(r"[\u4e00-\u9fff]+")
@@ -22,13 +24,19 @@ def _searchable(text: str, terms: list[str]) -> str:
 
 
 def _spans(normalized: str, terms: list[str]) -> list[tuple[int, int]]:
-    """Non-overlapping (start, end) of term occurrences; `terms` longest first wins overlaps."""
+    """Non-overlapping (start, end) of term occurrences; `terms` longest first wins overlaps.
+
+    Overlaps are checked on an occupancy map, so long judgments full of a common term stay
+    linear (a list of taken spans made this quadratic: 40 % of search time at 10k cases).
+    """
+    occupied = bytearray(len(normalized))
     taken: list[tuple[int, int]] = []
     for term in terms:
         start = normalized.find(term)
-        while start != -1:
+        while start != -1 and len(taken) < MAX_SPANS:
             end = start + len(term)
-            if all(end <= a or start >= b for a, b in taken):
+            if occupied.find(1, start, end) == -1:
+                occupied[start:end] = b"\x01" * (end - start)
                 taken.append((start, end))
             start = normalized.find(term, start + 1)
     return sorted(taken)
@@ -38,8 +46,11 @@ def mark(text: str, spans: list[tuple[int, int]], start: int = 0, end: int | Non
     """HTML for text[start:end] with spans wrapped in <mark>, everything else escaped."""
     end = len(text) if end is None else end
     out, pos = [], start
-    for a, b in spans:
-        if b <= start or a >= end:
+    first = max(0, bisect.bisect_left(spans, (start, start)) - 1)  # spans are sorted: skip to the window
+    for a, b in spans[first:]:
+        if a >= end:
+            break
+        if b <= start:
             continue
         a, b = max(a, start), min(b, end)
         out += [escape(text[pos:a]), Markup("<mark>"), escape(text[a:b]), Markup("</mark>")]
@@ -49,14 +60,29 @@ def mark(text: str, spans: list[tuple[int, int]], start: int = 0, end: int | Non
 
 
 def _best_window(text: str, spans: list[tuple[int, int]], terms_of: dict) -> tuple[int, int, int]:
-    """(distinct terms, start, end) of the window around a span covering most distinct terms."""
+    """(distinct terms, start, end) of the window around a span covering most distinct terms.
+
+    Windows start a quarter width before each span; two pointers keep the terms inside the
+    current window counted, so this is linear in the number of spans.
+    """
     best = (0, 0, min(len(text), SNIPPET_WIDTH))
+    counts: dict[str, int] = {}
+    left = right = 0  # spans[left:right] lie inside the current window
     for a, _ in spans:
         start = max(0, a - SNIPPET_WIDTH // 4)
         end = min(len(text), start + SNIPPET_WIDTH)
-        distinct = len({terms_of[s] for s in spans if s[0] >= start and s[1] <= end})
-        if distinct > best[0]:
-            best = (distinct, start, end)
+        while right < len(spans) and spans[right][1] <= end:
+            term = terms_of[spans[right]]
+            counts[term] = counts.get(term, 0) + 1
+            right += 1
+        while left < right and spans[left][0] < start:
+            term = terms_of[spans[left]]
+            counts[term] -= 1
+            if not counts[term]:
+                del counts[term]
+            left += 1
+        if len(counts) > best[0]:
+            best = (len(counts), start, end)
     return best
 
 
@@ -74,11 +100,15 @@ def snippets(sections: list[tuple[str, str]], terms: list[str], limit: int = MAX
     for order, (kind, text) in enumerate(sections):
         normalized = _searchable(text, terms)
         spans = _spans(normalized, terms)
-        if not spans:
-            continue
-        terms_of = {s: normalized[s[0]:s[1]] for s in spans}
-        distinct, start, end = _best_window(text, spans, terms_of)
-        html = ("…" if start > 0 else "") + str(mark(text, spans, start, end)) + ("…" if end < len(text) else "")
-        html = html.replace("\n", " ")
-        candidates.append((-distinct, order, {"field": kind, "html": html}))
-    return [c[2] for c in sorted(candidates, key=lambda c: c[:2])[:limit]]
+        if spans:
+            terms_of = {s: normalized[s[0]:s[1]] for s in spans}
+            distinct, start, end = _best_window(text, spans, terms_of)
+            candidates.append((-distinct, order, kind, text, spans, start, end))
+    best = sorted(candidates, key=lambda c: c[:2])[:limit]  # HTML only for the snippets shown
+    return [{"field": kind, "html": _snippet_html(text, spans, start, end)} for _, _, kind, text, spans, start, end in best]
+
+
+def _snippet_html(text: str, spans: list[tuple[int, int]], start: int, end: int) -> str:
+    """One snippet: the window with marks, ellipses where the text goes on, on one line."""
+    html = ("…" if start > 0 else "") + str(mark(text, spans, start, end)) + ("…" if end < len(text) else "")
+    return html.replace("\n", " ")
