@@ -292,7 +292,10 @@ class ElasticBackend:
         }
         if request.with_facets:
             body["aggs"] = facet_aggregations()
-        answer = self._search(body)
+        try:
+            answer = self._search(body)
+        except EngineError as exc:  # our request refused (a bug or a cluster setting): logged, not a 500
+            raise SearchUnavailable(f"engine refused the search: {exc}") from exc
         total = answer["hits"]["total"]["value"]
         ids = [int(hit["_id"]) for hit in answer["hits"]["hits"]]
         facets = {}

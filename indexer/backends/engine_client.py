@@ -13,6 +13,7 @@ from indexer.backends.base import SearchUnavailable
 
 JSON = {"accept": "application/json", "content-type": "application/json"}
 NDJSON = {"accept": "application/json", "content-type": "application/x-ndjson"}
+NOT_ELASTICSEARCH = "SEARCH_URL is not an Elasticsearch 8 server (for OpenSearch set SEARCH_BACKEND=opensearch)"
 BULK_TIMEOUT = 120.0  # a bulk of long judgments on a busy cluster can take far longer than a search
 
 
@@ -99,7 +100,7 @@ class ElasticsearchClient(EngineClient):
     def request(self, method, path, body=None, params=None, ndjson=False, timeout=None):
         from elastic_transport import ConnectionError as EsConnectionError
         from elastic_transport import ConnectionTimeout
-        from elasticsearch import ApiError
+        from elasticsearch import ApiError, UnsupportedProductError
 
         client = self._client.options(request_timeout=timeout) if timeout else self._client
         try:
@@ -107,7 +108,11 @@ class ElasticsearchClient(EngineClient):
                 method, path, params=params or {}, headers=NDJSON if ndjson else JSON, body=body).body
         except (EsConnectionError, ConnectionTimeout) as exc:
             raise SearchUnavailable(f"search engine unreachable: {exc.__class__.__name__}") from exc
+        except UnsupportedProductError as exc:  # e.g. an OpenSearch server: a configuration error
+            raise SearchUnavailable(NOT_ELASTICSEARCH) from exc
         except ApiError as exc:
+            if exc.meta.status == 406 and "compatible-with" in str(exc.body):  # OpenSearch refuses ES 8 headers
+                raise SearchUnavailable(NOT_ELASTICSEARCH) from exc
             if exc.meta.status in (502, 503, 504):
                 raise SearchUnavailable(f"search engine unavailable: {exc.meta.status}") from exc
             raise EngineError(exc.meta.status, exc.body) from exc
