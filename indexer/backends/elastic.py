@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterable
 
 from indexer.analysis import analysis_version
@@ -214,19 +215,34 @@ class ElasticBackend:
         return count
 
     def _load(self, name: str, docs: Iterable[SearchDocument], progress) -> int:
-        """Bulk-load documents into `name` in batches of BULK_DOCS documents or BULK_BYTES."""
-        count, batch, size = 0, [], 0
-        for doc in docs:
-            batch.append(doc)
-            size += len(doc.text) * 3  # text is stored twice-ish; UTF-8 Chinese is 3 bytes a character
-            if len(batch) >= BULK_DOCS or size >= BULK_BYTES:
-                count += self._bulk_index(name, batch, refresh=None)
-                progress and progress(len(batch))
-                batch, size = [], 0
-        if batch:
-            count += self._bulk_index(name, batch, refresh=None)
-            progress and progress(len(batch))
+        """Bulk-load documents into `name` in batches of BULK_DOCS documents or BULK_BYTES.
+
+        The engine indexes one batch while we analyse the next (one bulk in flight): the two
+        costs are similar, so this nearly halves a rebuild on two cores.
+        """
+        count, batch, size, pending = 0, [], 0, None
+        with ThreadPoolExecutor(max_workers=1) as sender:
+            for doc in docs:
+                batch.append(doc)
+                size += len(doc.text) * 3  # UTF-8 Chinese is 3 bytes a character
+                if len(batch) >= BULK_DOCS or size >= BULK_BYTES:
+                    count += self._wait(pending, progress)
+                    pending = sender.submit(self._bulk_index, name, batch, None)
+                    batch, size = [], 0
+            count += self._wait(pending, progress)
+            if batch:
+                count += self._wait(sender.submit(self._bulk_index, name, batch, None), progress)
         return count
+
+    @staticmethod
+    def _wait(pending, progress) -> int:
+        """Wait for the bulk in flight (its error re-raised here); report its documents."""
+        if pending is None:
+            return 0
+        done = pending.result()
+        if progress:
+            progress(done)
+        return done
 
     def _delete_quietly(self, name: str) -> None:
         try:
