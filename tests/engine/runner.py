@@ -117,9 +117,10 @@ class EngineProcess:
         shutil.rmtree(self.base_path, ignore_errors=True)
 
 
-if __name__ == "__main__":  # manual use: python tests/engine/runner.py [DATA_DIR] [NODES]
+if __name__ == "__main__":  # manual use: python tests/engine/runner.py [DATA_DIR] [NODES] [HEAP]
     engine = EngineProcess(Path(sys.argv[1]) if len(sys.argv) > 1 else None,
-                           nodes=int(sys.argv[2]) if len(sys.argv) > 2 else 1, heap="1g")
+                           nodes=int(sys.argv[2]) if len(sys.argv) > 2 else 1,
+                           heap=sys.argv[3] if len(sys.argv) > 3 else "1g")
     started = time.monotonic()
     engine.start()
     print(f"{engine.url} ready in {time.monotonic() - started:.1f} s (pid {engine.process.pid}); Ctrl-C stops it")
