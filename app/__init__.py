@@ -36,10 +36,15 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Mount the API and the web pages."""
     from app.api import api
-    from app.web import web
+    from app.web import admin, auth, publish, review, web
 
     app.register_blueprint(api, url_prefix="/api/v1")
     app.register_blueprint(web)
+    for staff in (auth.bp, publish.bp, review.bp, admin.bp):  # login and the publishing workflow
+        app.register_blueprint(staff)
+    # The session cookie carries only a random token and the CSRF token; keep it off cross-site requests.
+    if not app.config.get("SESSION_COOKIE_SAMESITE"):
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -50,10 +55,12 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    """flask cases / search / taxonomy / seed commands."""
+    """flask cases / search / taxonomy / seed / users commands."""
+    from app import admin_cli
     from app.cli import register
 
     register(app)
+    admin_cli.register(app)
 
 
 @event.listens_for(Engine, "connect")

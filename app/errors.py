@@ -8,6 +8,9 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
+from app.services.auth import Missing, PermissionDenied
+from app.services.workflow import WorkflowError
+from app.web.auth import CsrfFailed
 from indexer.backends.base import SearchUnavailable
 from schemas.errors import error_body
 
@@ -15,8 +18,11 @@ log = logging.getLogger(__name__)
 
 MESSAGES = {
     400: ("bad_request", "请求无效。"),
+    401: ("unauthorized", "请先登录。"),
+    403: ("forbidden", "您没有执行此操作的权限。"),
     404: ("not_found", "未找到请求的内容。"),
     405: ("method_not_allowed", "不支持该请求方法。"),
+    409: ("conflict", "当前状态不允许此操作，请刷新页面后重试。"),
     410: ("gone", "该内容已撤回。"),
     413: ("too_large", "请求内容过大。"),
     414: ("uri_too_long", "请求地址过长。"),
@@ -47,6 +53,25 @@ def register(app: Flask) -> None:
     @app.errorhandler(ValidationError)
     def _validation(exc: ValidationError):
         return respond(400, "validation_error", "请求参数有误。", exc.messages)
+
+    @app.errorhandler(PermissionDenied)
+    def _forbidden(exc: PermissionDenied):
+        db.session.rollback()
+        return respond(403, "forbidden", exc.message)
+
+    @app.errorhandler(Missing)
+    def _missing(exc: Missing):
+        db.session.rollback()
+        return respond(404)
+
+    @app.errorhandler(WorkflowError)
+    def _workflow(exc: WorkflowError):
+        db.session.rollback()
+        return respond(409, exc.code, exc.message)
+
+    @app.errorhandler(CsrfFailed)
+    def _csrf(exc: CsrfFailed):
+        return respond(400, "csrf_failed", "页面已过期或请求来源无法验证，请返回上一页刷新后重试。")
 
     @app.errorhandler(SearchUnavailable)
     def _search_down(exc: SearchUnavailable):

@@ -207,3 +207,58 @@ def engine_app(engine_process, tmp_path, template_db):
         db.engine.dispose()
     drop_engine_indices(engine_process, prefix)
 
+
+# ---- accounts for the publishing workflow (test_auth.py, test_workflow.py, test_roles.py) ----------
+STAFF_PASSWORD = "Correct-horse-42"
+CSRF = "test-csrf-token"
+
+
+@pytest.fixture(scope="session")
+def staff_password_hash():
+    """One hash for every test account (werkzeug's scrypt is deliberately slow)."""
+    from werkzeug.security import generate_password_hash
+
+    return generate_password_hash(STAFF_PASSWORD)
+
+
+@pytest.fixture()
+def accounts(app, staff_password_hash):
+    """Organisations org_a (a court) and org_b (an agency) and one account per role.
+
+    Attributes: org_a, org_b, publisher (org_a), other_publisher (org_b), reviewer, admin, lecturer.
+    Every password is STAFF_PASSWORD.
+    """
+    from types import SimpleNamespace
+
+    from app.models import Issuer, User
+
+    org_a = Issuer(name="某市人民法院", kind="court", region="某省某市")
+    org_b = Issuer(name="某市市场监督管理局", kind="enforcement", region="某省某市")
+    db.session.add_all([org_a, org_b])
+    db.session.flush()
+    people = {
+        "publisher": ("publisher", org_a), "other_publisher": ("publisher", org_b),
+        "reviewer": ("reviewer", None), "admin": ("admin", None), "lecturer": ("lecturer", None),
+    }
+    made = {}
+    for username, (role, org) in people.items():
+        made[username] = User(username=username, display_name=f"测试{username}", role=role,
+                              organisation_id=org.id if org else None, password_hash=staff_password_hash)
+    db.session.add_all(made.values())
+    db.session.commit()
+    return SimpleNamespace(org_a=org_a, org_b=org_b, **made)
+
+
+@pytest.fixture()
+def login(app):
+    """login(client, user) → the CSRF token: a live server-side session without the password round trip."""
+    from app.services import auth as auth_service
+
+    def _login(client, user) -> str:
+        token = auth_service.start_session(user, "127.0.0.1")
+        with client.session_transaction() as session:
+            session["sid"] = token
+            session["csrf"] = CSRF
+        return CSRF
+
+    return _login

@@ -3,8 +3,11 @@ from app.models.case import CASE_TYPES, ISSUER_KINDS, SECTION_KINDS, STATUSES, C
 from app.models.law import LAW_KINDS, CaseCitation, Law, LawArticle
 from app.models.outbox import IndexQueue, ZeroResultQuery
 from app.models.taxonomy import SCHEMES, CaseTag, TaxonomyTerm
+from app.models.user import ROLES, LoginAttempt, Organisation, User, UserSession
+from app.models.workflow import REVISION_STATES, AuditEvent, CaseRevision
 
 __all__ = [
     "CASE_TYPES", "ISSUER_KINDS", "SECTION_KINDS", "STATUSES", "SCHEMES",
     "Case", "CaseSection", "Issuer", "IndexQueue", "CaseTag", "TaxonomyTerm", "LAW_KINDS", "Law", "LawArticle", "CaseCitation", "ZeroResultQuery",
+    "ROLES", "LoginAttempt", "Organisation", "User", "UserSession", "REVISION_STATES", "AuditEvent", "CaseRevision",
 ]

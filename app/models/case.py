@@ -36,7 +36,7 @@ STATUSES = ("draft", "submitted", "returned", "published", "withdrawn")
 
 
 class Issuer(db.Model):
-    """A publishing body (court, procuratorate, enforcement agency …)."""
+    """A publishing body (court, procuratorate, enforcement agency …); also the organisation of publishers."""
 
     __tablename__ = "issuers"
     __table_args__ = (UniqueConstraint("name", "kind"),)
@@ -44,6 +44,8 @@ class Issuer(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(20), index=True)
+    # Set for organisations whose staff publish through the web (an import leaves it empty).
+    region: Mapped[str | None] = mapped_column(String(200))
 
 
 class Case(db.Model):

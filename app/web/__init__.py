@@ -182,7 +182,7 @@ def case_page(case_id: int):
     """One case: metadata, sections with a table of contents, cited articles, source, similar cases."""
     case = db.session.get(Case, case_id) or abort(404)
     if case.status == "withdrawn":
-        abort(410)
+        return withdrawn_notice(case)
     if case.status != "published":
         abort(404)
     return render_template(
@@ -193,6 +193,14 @@ def case_page(case_id: int):
         description=(case.summary or next((s.text for s in case.sections if s.kind == "holding"), "")
                      or case.sections[0].text)[:120],
     )
+
+
+def withdrawn_notice(case: Case):
+    """410 Gone with a notice: the title, when it was withdrawn and the stated reason."""
+    from app.services.workflow import withdrawal_notice
+
+    event = withdrawal_notice(case)
+    return render_template("publish/withdrawn.html", case=case, event=event), 410
 
 
 @web.get("/healthz")

@@ -1,0 +1,380 @@
+"""Accounts, login, sessions, permissions, organisations and the audit log.
+
+Every function that changes something takes the acting user first and checks the role here,
+in the service layer, so a view that forgets a check still cannot do what the role may not.
+Lockout, rate limiting and sessions are rows in the database: every gunicorn worker sees them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+
+from flask import current_app
+from marshmallow import ValidationError, validates_schema
+from sqlalchemy import delete, func, select, update
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.extensions import db
+from app.models import ISSUER_KINDS, ROLES, AuditEvent, Case, Issuer, LoginAttempt, User, UserSession
+from app.models.user import utcnow
+from schemas.fields import ChineseSchema, Int, Str, length, one_of
+
+# Who may do what. Publishers are further limited to their own organisation's cases.
+PERMISSIONS = {
+    "case.edit": {"publisher"},  # create, edit, submit, discard a draft
+    "case.review": {"reviewer"},  # approve or return a submitted revision
+    "case.withdraw": {"publisher", "reviewer", "admin"},
+    "case.read_internal": {"publisher", "reviewer", "admin"},  # drafts, history, diffs
+    "case.oversee": {"reviewer", "admin"},  # lists across all organisations
+    "users.manage": {"admin"},
+    "audit.read": {"admin"},
+}
+USERNAME = re.compile(r"[A-Za-z0-9_.\-]{3,80}")
+# Compared against when the user does not exist, so timing does not reveal which names exist.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+class PermissionDenied(Exception):
+    """The acting user may not do this (answered with 403)."""
+
+    def __init__(self, message: str = "您没有执行此操作的权限。"):
+        super().__init__(message)
+        self.message = message
+
+
+class Missing(Exception):
+    """The requested user, case or revision does not exist (answered with 404)."""
+
+
+class LoginRefused(Exception):
+    """Login failed: `code` is machine-readable, `message` Chinese, `status` the HTTP status."""
+
+    def __init__(self, code: str, message: str, status: int = 401):
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+
+def setting(name: str, default: int) -> int:
+    """An integer setting from the app config (keys documented in the module using them)."""
+    return int(current_app.config.get(name, default))
+
+
+# ---- permissions ---------------------------------------------------------------------------
+def can(user: User | None, permission: str, case: Case | None = None) -> bool:
+    """True when `user` may use `permission` (on `case`, when given)."""
+    if user is None or not user.active or user.role not in PERMISSIONS.get(permission, ()):
+        return False
+    if user.role == "publisher" and case is not None:
+        return user.organisation_id is not None and case.issuer_id == user.organisation_id
+    return True
+
+
+def require(user: User | None, permission: str, case: Case | None = None) -> None:
+    """Raise PermissionDenied unless `user` may use `permission` (on `case`)."""
+    if user is None:
+        raise PermissionDenied("请先登录。")
+    if not can(user, permission, case):
+        if user.active and user.role in PERMISSIONS.get(permission, ()):  # right role, other body's case
+            raise PermissionDenied("只能操作本机构发布的案例。")
+        raise PermissionDenied()
+
+
+# ---- audit log -----------------------------------------------------------------------------
+def audit(actor: User | None, action: str, case_id: int | None = None, revision_id: int | None = None,
+          target_user_id: int | None = None, **detail) -> None:
+    """Add an audit row to the caller's transaction."""
+    db.session.add(AuditEvent(
+        at=utcnow(), actor_id=actor.id if actor else None, actor_name=actor.name if actor else "系统",
+        action=action, case_id=case_id, revision_id=revision_id, target_user_id=target_user_id, detail=detail,
+    ))
+
+
+def audit_log(actor: User, limit: int = 200, case_id: int | None = None) -> list[AuditEvent]:
+    """Newest audit rows (admin), or one case's rows (anyone who may read it internally)."""
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    if case_id is None:
+        require(actor, "audit.read")
+    else:
+        require(actor, "case.read_internal", db.session.get(Case, case_id))
+        query = query.where(AuditEvent.case_id == case_id)
+    return list(db.session.scalars(query))
+
+
+# ---- passwords -----------------------------------------------------------------------------
+def password_problems(password: str, username: str = "") -> list[str]:
+    """Chinese reasons why a password is too weak (empty when it is acceptable)."""
+    minimum = setting("PASSWORD_MIN_LENGTH", 10)
+    problems = []
+    if len(password) < minimum:
+        problems.append(f"密码至少 {minimum} 位。")
+    if not (re.search(r"[A-Za-z]", password) and re.search(r"\d", password)):
+        problems.append("密码须同时包含字母和数字。")
+    if username and username.lower() in password.lower():
+        problems.append("密码不能包含用户名。")
+    if len(password) > 200:
+        problems.append("密码不能超过 200 位。")
+    return problems
+
+
+def _checked_hash(password: str, username: str, field: str = "password") -> str:
+    """The hash of an acceptable password, or a ValidationError on `field`."""
+    problems = password_problems(password, username)
+    if problems:
+        raise ValidationError({field: problems})
+    return generate_password_hash(password)
+
+
+# ---- accounts ------------------------------------------------------------------------------
+class UserSchema(ChineseSchema):
+    """An account as an admin creates or edits it."""
+
+    username = Str(required=True, validate=length(80, 3))
+    display_name = Str(load_default="", validate=length(100))
+    role = Str(required=True, validate=one_of(list(ROLES), "角色"))
+    organisation_id = Int(allow_none=True, load_default=None)
+    password = Str(validate=length(200, 1))
+
+    @validates_schema
+    def _publisher_has_organisation(self, data, **kwargs):
+        """A publisher belongs to exactly one organisation; other roles to none."""
+        if data.get("role") == "publisher" and not data.get("organisation_id"):
+            raise ValidationError("发布员必须选择所属机构。", "organisation_id")
+        if not USERNAME.fullmatch(data.get("username", "")):
+            raise ValidationError("用户名只能包含字母、数字、下划线、点和短横线，长度 3 到 80。", "username")
+
+
+def _user_or_404(user_id: int) -> User:
+    """The user, or Missing (answered with 404)."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise Missing("user")
+    return user
+
+
+def _organisation_for(data: dict) -> int | None:
+    """The checked organisation id for a user's role (None for non-publishers)."""
+    if data["role"] != "publisher":
+        return None
+    if db.session.get(Issuer, data["organisation_id"]) is None:
+        raise ValidationError({"organisation_id": ["所选机构不存在。"]})
+    return data["organisation_id"]
+
+
+def create_user(actor: User | None, raw: dict, system: bool = False) -> User:
+    """Create an account (admins; `system=True` only for the first-admin CLI)."""
+    if not system:
+        require(actor, "users.manage")
+    data = UserSchema().load(raw)
+    if not data.get("password"):
+        raise ValidationError({"password": ["缺少必填字段。"]})
+    if db.session.scalar(select(User.id).where(func.lower(User.username) == data["username"].lower())):
+        raise ValidationError({"username": ["该用户名已被使用。"]})
+    user = User(username=data["username"], display_name=data["display_name"], role=data["role"],
+                organisation_id=_organisation_for(data), active=True,
+                password_hash=_checked_hash(data["password"], data["username"]))
+    db.session.add(user)
+    db.session.flush()
+    audit(actor, "user.create", target_user_id=user.id, username=user.username, role=user.role)
+    db.session.commit()
+    return user
+
+
+def update_user(actor: User, user_id: int, raw: dict) -> User:
+    """Change an account's name, role, organisation or active flag (admins)."""
+    require(actor, "users.manage")
+    user = _user_or_404(user_id)
+    raw = dict(raw)
+    active = raw.pop("active", user.active)
+    data = UserSchema().load({**raw, "username": user.username})
+    if user.id == actor.id and (data["role"] != "admin" or not active):
+        raise ValidationError({"role": ["不能取消自己的管理员角色或停用自己的账号。"]})
+    user.display_name, user.role = data["display_name"], data["role"]
+    user.organisation_id = _organisation_for(data)
+    user.active = bool(active)
+    if not user.active:
+        _end_all_sessions(user.id)
+    audit(actor, "user.update", target_user_id=user.id, role=user.role, active=user.active,
+          organisation_id=user.organisation_id)
+    db.session.commit()
+    return user
+
+
+def reset_password(actor: User | None, user_id: int, new_password: str, system: bool = False) -> User:
+    """Set a temporary password (admins): the user must change it at next login; sessions end."""
+    if not system:
+        require(actor, "users.manage")
+    user = _user_or_404(user_id)
+    user.password_hash = _checked_hash(new_password, user.username)
+    user.must_change_password = True
+    user.failed_logins, user.locked_until = 0, None
+    _end_all_sessions(user.id)
+    audit(actor, "user.password_reset", target_user_id=user.id)
+    db.session.commit()
+    return user
+
+
+def change_own_password(user: User, current: str, new: str) -> None:
+    """A user replaces their own password (needs the current one)."""
+    if not check_password_hash(user.password_hash, current):
+        raise ValidationError({"current_password": ["当前密码不正确。"]})
+    if current == new:
+        raise ValidationError({"new_password": ["新密码不能与当前密码相同。"]})
+    user.password_hash = _checked_hash(new, user.username, "new_password")
+    user.must_change_password = False
+    audit(user, "user.password_change", target_user_id=user.id)
+    db.session.commit()
+
+
+def unlock(actor: User, user_id: int) -> User:
+    """Lift a lockout (admins)."""
+    require(actor, "users.manage")
+    user = _user_or_404(user_id)
+    user.failed_logins, user.locked_until = 0, None
+    audit(actor, "user.unlock", target_user_id=user.id)
+    db.session.commit()
+    return user
+
+
+def list_users(actor: User) -> list[User]:
+    """Every account, by role then name (admins)."""
+    require(actor, "users.manage")
+    return list(db.session.scalars(select(User).order_by(User.role, User.username)))
+
+
+def get_user(actor: User, user_id: int) -> User:
+    """One account (admins)."""
+    require(actor, "users.manage")
+    return _user_or_404(user_id)
+
+
+# ---- organisations -------------------------------------------------------------------------
+class OrganisationSchema(ChineseSchema):
+    """An organisation as an admin creates it."""
+
+    name = Str(required=True, validate=length(200, 1))
+    kind = Str(required=True, validate=one_of(list(ISSUER_KINDS), "机构类型"))
+    region = Str(load_default="", validate=length(200))
+
+
+def organisations() -> list[Issuer]:
+    """Every organisation (issuer), by kind then name."""
+    return list(db.session.scalars(select(Issuer).order_by(Issuer.kind, Issuer.name)))
+
+
+def create_organisation(actor: User, raw: dict) -> Issuer:
+    """Create an organisation, or give an existing issuer of that name and kind its region (admins)."""
+    require(actor, "users.manage")
+    data = OrganisationSchema().load(raw)
+    org = db.session.scalar(select(Issuer).filter_by(name=data["name"], kind=data["kind"]))
+    if org is None:
+        org = Issuer(name=data["name"], kind=data["kind"])
+        db.session.add(org)
+    org.region = data["region"] or None
+    db.session.flush()
+    audit(actor, "organisation.save", organisation_id=org.id, name=org.name, kind=org.kind, region=org.region)
+    db.session.commit()
+    return org
+
+
+# ---- login and sessions --------------------------------------------------------------------
+def _recent_failures_from(ip: str, now: dt.datetime) -> int:
+    """Failed attempts from one address inside the rate-limit window."""
+    since = now - dt.timedelta(minutes=setting("LOGIN_IP_WINDOW_MINUTES", 15))
+    return db.session.scalar(select(func.count()).select_from(LoginAttempt).where(
+        LoginAttempt.ip == ip, LoginAttempt.success.is_(False), LoginAttempt.created_at > since)) or 0
+
+
+def _note_attempt(ip: str, username: str, success: bool, now: dt.datetime) -> None:
+    """Record an attempt and forget those older than a day (bounded table)."""
+    db.session.execute(delete(LoginAttempt).where(LoginAttempt.created_at < now - dt.timedelta(days=1)))
+    db.session.add(LoginAttempt(ip=ip[:64], username=username[:80], success=success, created_at=now))
+
+
+def _count_failure(user: User, now: dt.datetime) -> None:
+    """Increment the user's failures atomically; lock the account when the limit is reached."""
+    db.session.execute(update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1))
+    db.session.refresh(user)
+    if user.failed_logins >= setting("LOGIN_MAX_FAILURES", 5):
+        user.locked_until = now + dt.timedelta(minutes=setting("LOGIN_LOCKOUT_MINUTES", 15))
+        user.failed_logins = 0
+        audit(None, "user.lockout", target_user_id=user.id, until=user.locked_until.isoformat())
+
+
+def authenticate(username: str, password: str, ip: str) -> User:
+    """The user for these credentials, or LoginRefused (rate limit, lockout, wrong password)."""
+    now = utcnow()
+    username = (username or "").strip()[:80]
+    if _recent_failures_from(ip, now) >= setting("LOGIN_IP_LIMIT", 30):
+        raise LoginRefused("rate_limited", "登录尝试过于频繁，请稍后再试。", 429)
+    user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+    if user is not None and user.locked_until and user.locked_until > now:
+        _note_attempt(ip, username, False, now)
+        db.session.commit()
+        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+        raise LoginRefused("locked", f"密码错误次数过多，账号已被暂时锁定，请 {minutes} 分钟后再试或联系管理员解锁。", 429)
+    valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
+    if not (valid and user is not None and user.active):
+        _note_attempt(ip, username, False, now)
+        if user is not None and not valid:
+            _count_failure(user, now)
+        db.session.commit()
+        raise LoginRefused("invalid_credentials", "用户名或密码错误，或账号已停用。")
+    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+    _note_attempt(ip, username, True, now)
+    audit(user, "auth.login", target_user_id=user.id, ip=ip)
+    db.session.commit()
+    return user
+
+
+def _token_hash(token: str) -> str:
+    """What the database stores instead of the session token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(user: User, ip: str) -> str:
+    """A new server-side session; return the token for the cookie."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.add(UserSession(token_hash=_token_hash(token), user_id=user.id, created_at=now,
+                               last_seen_at=now, ip=ip[:64]))
+    db.session.commit()
+    return token
+
+
+def session_user(token: str | None) -> User | None:
+    """The active user of a live session, or None; expired sessions are deleted.
+
+    Sessions end after AUTH_IDLE_MINUTES without a request and AUTH_SESSION_HOURS after login.
+    """
+    if not token:
+        return None
+    row = db.session.scalar(select(UserSession).filter_by(token_hash=_token_hash(token)))
+    if row is None:
+        return None
+    now = utcnow()
+    idle = dt.timedelta(minutes=setting("AUTH_IDLE_MINUTES", 60))
+    maximum = dt.timedelta(hours=setting("AUTH_SESSION_HOURS", 12))
+    if not row.user.active or now - row.last_seen_at > idle or now - row.created_at > maximum:
+        db.session.delete(row)
+        db.session.commit()
+        return None
+    if now - row.last_seen_at > dt.timedelta(seconds=60):  # one write a minute, not per request
+        row.last_seen_at = now
+        db.session.commit()
+    return row.user
+
+
+def end_session(token: str | None, user: User | None = None) -> None:
+    """Log out: delete the session row."""
+    if token:
+        db.session.execute(delete(UserSession).where(UserSession.token_hash == _token_hash(token)))
+        if user is not None:
+            audit(user, "auth.logout", target_user_id=user.id)
+        db.session.commit()
+
+
+def _end_all_sessions(user_id: int) -> None:
+    """Delete every session of a user (password reset, deactivation); caller commits."""
+    db.session.execute(delete(UserSession).where(UserSession.user_id == user_id))

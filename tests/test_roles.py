@@ -1,0 +1,234 @@
+"""The role matrix: every write route refuses every role that must not use it (and anonymous
+visitors), through the web and directly in the service layer; a publisher never touches another
+organisation's cases. Each refusal must also leave the database exactly as it was."""
+import datetime as dt
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Case, CaseRevision, Issuer, User
+from app.services import auth as auth_service
+from app.services import workflow
+from app.services.auth import PermissionDenied
+from conftest import CSRF, sample_record
+
+ROLES = ("anonymous", "publisher", "other_publisher", "reviewer", "admin", "lecturer")
+
+
+def record(**overrides) -> dict:
+    """An editor record."""
+    data = sample_record(**overrides)
+    data.pop("issuer")
+    data.pop("source_id")
+    return data
+
+
+@pytest.fixture()
+def world(app, accounts):
+    """org_a's cases in every state the routes act on: published, a draft, a submission."""
+    published = workflow.save(accounts.publisher, None, record(title="已发布案例"))
+    workflow.submit(accounts.publisher, published.id)
+    workflow.approve(accounts.reviewer, published.id)
+    draft = workflow.save(accounts.publisher, None, record(title="草稿案例"))
+    submitted = workflow.save(accounts.publisher, None, record(title="待审案例"))
+    workflow.submit(accounts.publisher, submitted.id)
+    named = workflow.save(accounts.publisher, None, record(title="含个人信息的草稿", sections=[
+        {"kind": "facts", "heading": "基本案情", "text": "原告王小明，住某市延安西路2299号，电话13912342781。"}]))
+    accounts.lecturer.locked_until = dt.datetime(2999, 1, 1)  # so that "unlock" has something to do
+    db.session.commit()
+    return SimpleNamespace(accounts=accounts, case=published.case, draft=draft, submitted=submitted, named=named)
+
+
+def editor_form(title="网页新建案例") -> dict:
+    """A complete, valid editor submission."""
+    return {"op": "save", "title": title, "case_type": "民事", "section_count": "1", "section-0-kind": "facts",
+            "section-0-heading": "基本案情", "section-0-text": "原告诉称……", "issuer": "伪造的机关"}
+
+
+# (name, method builder(world) → (path, form), roles allowed)
+ROUTES = {
+    "create case": (lambda w: ("/publish/cases/new", editor_form()), {"publisher", "other_publisher"}),
+    "edit case": (lambda w: (f"/publish/cases/{w.case.id}/edit", editor_form("改")), {"publisher"}),
+    "edit draft": (lambda w: (f"/publish/cases/{w.draft.case_id}/edit", editor_form("改")), {"publisher"}),
+    "submit": (lambda w: (f"/publish/revisions/{w.draft.id}/submit", {}), {"publisher"}),
+    "discard": (lambda w: (f"/publish/revisions/{w.draft.id}/discard", {}), {"publisher"}),
+    "withdraw": (lambda w: (f"/publish/cases/{w.case.id}/withdraw", {"reason": "测试撤回"}),
+                 {"publisher", "reviewer", "admin"}),
+    "replace personal data": (lambda w: (f"/publish/revisions/{w.named.id}/deid", {"all": "1"}), {"publisher"}),
+    "approve": (lambda w: (f"/review/revisions/{w.submitted.id}/approve", {}), {"reviewer"}),
+    "return": (lambda w: (f"/review/revisions/{w.submitted.id}/return", {"comment": "请修改"}), {"reviewer"}),
+    "create user": (lambda w: ("/admin/users/new", {"username": "newbie", "role": "reviewer",
+                                                    "password": "Good-password-9"}), {"admin"}),
+    "edit user": (lambda w: (f"/admin/users/{w.accounts.lecturer.id}", {"role": "reviewer", "active": "1"}),
+                  {"admin"}),
+    "reset password": (lambda w: (f"/admin/users/{w.accounts.lecturer.id}/password", {}), {"admin"}),
+    "unlock": (lambda w: (f"/admin/users/{w.accounts.lecturer.id}/unlock", {}), {"admin"}),
+    "save organisation": (lambda w: ("/admin/organisations", {"name": "新机构", "kind": "court"}), {"admin"}),
+}
+
+
+def fingerprint() -> tuple:
+    """Everything a write route could change."""
+    db.session.expire_all()
+    return (
+        db.session.execute(select(Case.id, Case.status, Case.title, Case.issuer_id).order_by(Case.id)).all(),
+        db.session.execute(select(CaseRevision.id, CaseRevision.state, CaseRevision.record)
+                           .order_by(CaseRevision.id)).all(),
+        db.session.execute(select(User.id, User.role, User.active, User.password_hash, User.locked_until,
+                                  User.organisation_id).order_by(User.id)).all(),
+        db.session.execute(select(Issuer.id, Issuer.name, Issuer.region).order_by(Issuer.id)).all(),
+    )
+
+
+def act(client, login, world, role, route):
+    """POST the route as `role` (anonymous visitors still send a valid CSRF token)."""
+    if role == "anonymous":
+        with client.session_transaction() as session:
+            session["csrf"] = CSRF
+    else:
+        login(client, getattr(world.accounts, role))
+    path, form = ROUTES[route][0](world)
+    return client.post(path, data={**form, "csrf_token": CSRF})
+
+
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("role", ROLES)
+def test_write_route_role_matrix(app, client, login, world, role, route):
+    allowed = role in ROUTES[route][1]
+    before = fingerprint()
+    response = act(client, login, world, role, route)
+    if allowed:
+        assert response.status_code in (200, 302), response.get_data(as_text=True)[:300]
+        assert fingerprint() != before, f"{role} should have changed something with {route}"
+    elif role == "anonymous":
+        assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+        assert fingerprint() == before
+    else:
+        assert response.status_code == 403, (role, route, response.status_code)
+        assert fingerprint() == before
+
+
+STAFF_PAGES = {
+    "/publish/": {"publisher", "other_publisher"},
+    "/publish/import": {"publisher", "other_publisher"},
+    "/publish/cases/new": {"publisher", "other_publisher"},
+    "/review/": {"reviewer"},
+    "/review/published": {"reviewer", "admin"},
+    "/admin/users": {"admin"},
+    "/admin/users/new": {"admin"},
+    "/admin/organisations": {"admin"},
+    "/admin/audit": {"admin"},
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_staff_pages_role_matrix(app, client, login, world, role):
+    if role != "anonymous":
+        login(client, getattr(world.accounts, role))
+    for path, allowed in STAFF_PAGES.items():
+        status = client.get(path).status_code
+        expected = 200 if role in allowed else 302 if role == "anonymous" else 403
+        assert status == expected, (role, path, status)
+
+
+@pytest.mark.parametrize("path", ["/publish/cases/{case}/edit", "/publish/cases/{case}/history",
+                                  "/publish/revisions/{draft}", "/publish/cases/{case}/withdraw"])
+def test_publisher_cannot_even_read_another_organisations_internals(app, client, login, world, path):
+    login(client, world.accounts.other_publisher)
+    url = path.format(case=world.case.id, draft=world.draft.id)
+    assert client.get(url).status_code == 403
+    login(client, world.accounts.publisher)
+    assert client.get(url).status_code == 200
+
+
+def test_web_created_case_always_belongs_to_the_publishers_organisation(app, client, login, world):
+    login(client, world.accounts.other_publisher)
+    client.post("/publish/cases/new", data={**editor_form("乙机构的案例"), "csrf_token": CSRF})
+    case = db.session.scalar(select(Case).filter_by(title="乙机构的案例"))
+    assert case.issuer_id == world.accounts.org_b.id
+
+
+# ---- the same rules hold without any view --------------------------------------------------
+SERVICE_CALLS = {
+    "save new": (lambda w, u: workflow.save(u, None, record()), {"publisher", "other_publisher"}),
+    "save existing": (lambda w, u: workflow.save(u, w.case.id, record()), {"publisher"}),
+    "submit": (lambda w, u: workflow.submit(u, w.draft.id), {"publisher"}),
+    "discard": (lambda w, u: workflow.discard(u, w.draft.id), {"publisher"}),
+    "replace personal data": (lambda w, u: workflow.replace_personal_data(u, w.named.id), {"publisher"}),
+    "import drafts": (lambda w, u: workflow.import_drafts(u, "a.jsonl", b"{}"), {"publisher", "other_publisher"}),
+    "approve": (lambda w, u: workflow.approve(u, w.submitted.id), {"reviewer"}),
+    "return": (lambda w, u: workflow.send_back(u, w.submitted.id, "意见"), {"reviewer"}),
+    "withdraw": (lambda w, u: workflow.withdraw(u, w.case.id, "原因"), {"publisher", "reviewer", "admin"}),
+    "history": (lambda w, u: workflow.revisions(u, w.case.id), {"publisher", "reviewer", "admin"}),
+    "queue": (lambda w, u: workflow.review_queue(u), {"reviewer"}),
+    "create user": (lambda w, u: auth_service.create_user(u, {"username": "zz", "role": "reviewer",
+                                                              "password": "Good-password-9"}), {"admin"}),
+    "reset password": (lambda w, u: auth_service.reset_password(u, w.accounts.lecturer.id, "Good-password-9"),
+                       {"admin"}),
+    "save organisation": (lambda w, u: auth_service.create_organisation(u, {"name": "新", "kind": "court"}),
+                          {"admin"}),
+    "audit log": (lambda w, u: auth_service.audit_log(u), {"admin"}),
+}
+
+
+@pytest.mark.parametrize("call", SERVICE_CALLS)
+def test_service_layer_role_matrix(app, world, call):
+    run, allowed = SERVICE_CALLS[call]
+    for role in ("anonymous", "lecturer", "other_publisher", "reviewer", "admin", "publisher"):
+        user = None if role == "anonymous" else getattr(world.accounts, role)
+        if role in allowed:
+            continue
+        before = fingerprint()
+        with pytest.raises(PermissionDenied):
+            run(world, user)
+        db.session.rollback()
+        assert fingerprint() == before, (call, role)
+
+
+def test_deactivated_staff_lose_every_permission(app, world):
+    world.accounts.reviewer.active = False
+    db.session.commit()
+    with pytest.raises(PermissionDenied):
+        workflow.approve(world.accounts.reviewer, world.submitted.id)
+
+
+GARBAGE = {"title": "\x00" * 3, "case_type": "x" * 5000, "section_count": "999999999", "section-0-kind": "?",
+           "section-0-text": "a" * 10, "judgment_date": "0000-00-00", "published_date": "2024-02-30",
+           "keywords": "、".join(["词"] * 80), "tag": ["nope:nothing", "hot_issue:"], "suggested": "::",
+           "op": "down-99999999999999999999", "organisation_id": "abc", "role": "god", "username": "../..",
+           "password": "x", "kind": "court\x00", "name": "名" * 300, "reason": "r" * 5000, "comment": "c" * 6000,
+           "text": ["不存在的文本"], "all": "maybe", "confirm_findings": "yes", "override_reason": "o" * 9000}
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_garbage_input_never_causes_a_500(app, client, login, world, route):
+    path, _ = ROUTES[route][0](world)
+    for role in sorted(ROUTES[route][1]):
+        login(client, getattr(world.accounts, role))
+        for op in ("save", "submit", GARBAGE["op"]):
+            response = client.post(path, data={**GARBAGE, "op": op, "csrf_token": CSRF})
+            assert response.status_code < 500, (route, role, op, response.get_data(as_text=True)[:300])
+
+
+@pytest.mark.parametrize("path", ["/publish/import", "/publish/cases/new/upload"])
+@pytest.mark.parametrize("role", ["anonymous", "reviewer", "admin", "lecturer"])
+def test_uploads_refuse_non_publishers(app, client, login, world, role, path):
+    import io
+    import json
+
+    line = json.dumps(sample_record(source_id="bulk-x", issuer={"name": "某市人民法院", "kind": "court"}))
+    before = fingerprint()
+    if role == "anonymous":
+        with client.session_transaction() as session:
+            session["csrf"] = CSRF
+    else:
+        login(client, getattr(world.accounts, role))
+    response = client.post(path, content_type="multipart/form-data", data={
+        "csrf_token": CSRF, "file": (io.BytesIO(line.encode()), "a.jsonl"),
+        "document": (io.BytesIO("基本案情\n原告诉称。".encode()), "a.txt")})
+    assert response.status_code == (302 if role == "anonymous" else 403)
+    assert fingerprint() == before
+    assert not (Path(app.instance_path) / "uploads").exists()
