@@ -4,6 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, jsonify, request
 
 from app.api.openapi import openapi_document
+from app.extensions import db
+from app.models import Case
 from app.services import cases as case_service
 from app.services import search as search_service
 from app.services.taxonomy import all_terms
@@ -38,9 +40,15 @@ def search():
 
 @api.get("/cases/<int:case_id>")
 def get_case(case_id: int):
-    """One published case with every interchange field."""
-    case = case_service.get_published(case_id) or abort(404)
+    """One published case with every interchange field; 410 once withdrawn."""
+    case = case_service.get_published(case_id) or _gone_or_missing(case_id)
     return jsonify(case_json(case))
+
+
+def _gone_or_missing(case_id: int):
+    """410 for a withdrawn case (it was public and is not any more), else 404."""
+    case = db.session.get(Case, case_id)
+    abort(410 if case is not None and case.status == "withdrawn" else 404)
 
 
 @api.get("/cases")
