@@ -92,7 +92,7 @@ def test_withdrawal_leaves_search_and_answers_410_with_a_notice(app, client, acc
     page = client.get(f"/cases/{case.id}")
     assert page.status_code == 410
     assert "已撤回" in page.get_data(as_text=True) and "当事人信息需进一步处理。" in page.get_data(as_text=True)
-    assert client.get(f"/api/v1/cases/{case.id}").status_code == 404
+    assert client.get(f"/api/v1/cases/{case.id}").status_code == 410  # the API says gone too
     with pytest.raises(WorkflowError):
         workflow.withdraw(accounts.reviewer, case.id, "再次撤回")
 
