@@ -9,6 +9,7 @@ import socket
 import pytest
 
 from app import create_app
+from app.extensions import db
 from app.services.search import make_backend
 from indexer.backends.base import SearchRequest, SearchUnavailable
 from indexer.query import parse_query
@@ -44,12 +45,17 @@ def test_api_answers_503_in_chinese_when_the_engine_is_down(name, tmp_path, temp
     shutil.copy(template_db, tmp_path / "test.sqlite3") if not isinstance(template_db, str) else None
     config = make_config(tmp_path, template_db if isinstance(template_db, str) else None)
     config.SEARCH_BACKEND, config.SEARCH_URL, config.SEARCH_TIMEOUT = name, closed_port_url(), 5.0
-    client = create_app(config).test_client()
-    answer = client.get("/api/v1/search", query_string={"q": "高空抛物"})
-    assert answer.status_code == 503
-    assert answer.get_json()["code"] == "search_unavailable" and "暂时不可用" in answer.get_json()["message"]
-    health = client.get("/healthz")
-    assert health.status_code == 503 and health.get_json()["search"]["ok"] is False
+    application = create_app(config)
+    client = application.test_client()
+    try:
+        answer = client.get("/api/v1/search", query_string={"q": "高空抛物"})
+        assert answer.status_code == 503
+        assert answer.get_json()["code"] == "search_unavailable" and "暂时不可用" in answer.get_json()["message"]
+        health = client.get("/healthz")
+        assert health.status_code == 503 and health.get_json()["search"]["ok"] is False
+    finally:
+        with application.app_context():
+            db.engine.dispose()  # no pooled connection may outlive the test
 
 
 @pytest.mark.engine

@@ -32,6 +32,7 @@ from indexer.query import ParsedQuery, Phrase
 SCHEMA_VERSION = "1"
 BULK_DOCS = 500
 BULK_BYTES = 8 * 1024 * 1024  # long judgments: a bulk request is cut at this size too
+ADMIN_TIMEOUT = 120.0  # refresh, settings, alias swap and deletion of a large index
 BULK_RETRIES = 5  # on 429 (circuit breaker, full write queue): 1+2+4+8+16 s at most
 FACET_LIMIT = 200
 MAX_RESULT_WINDOW = 10_000  # as schemas.search: deeper pages are refused before they get here
@@ -205,15 +206,19 @@ class ElasticBackend:
         self._create_index(name, loading=True)
         try:
             count = self._load(name, docs, progress)
-            self.client.request("PUT", f"/{name}/_settings", {"index": self._live_settings(loading=False)})
-            self.client.request("POST", f"/{name}/_refresh")
+            # After a large load a refresh can take far longer than a search may: ADMIN_TIMEOUT.
+            self.client.request("PUT", f"/{name}/_settings", {"index": self._live_settings(loading=False)},
+                                timeout=ADMIN_TIMEOUT)
+            self.client.request("POST", f"/{name}/_refresh", timeout=ADMIN_TIMEOUT)
             # Primaries allocated (replicas may follow); the engine waits up to 30 s.
-            health = self.client.request("GET", f"/_cluster/health/{name}", params={"wait_for_status": "yellow"})
+            health = self.client.request("GET", f"/_cluster/health/{name}", params={"wait_for_status": "yellow"},
+                                         timeout=ADMIN_TIMEOUT)
             if health.get("timed_out"):
                 raise SearchUnavailable(f"new index {name} not ready")
             old = self.live_indices()
             actions = [{"remove": {"index": i, "alias": self.alias}} for i in old]
-            self.client.request("POST", "/_aliases", {"actions": actions + [{"add": {"index": name, "alias": self.alias}}]})
+            self.client.request("POST", "/_aliases", {"actions": actions + [{"add": {"index": name, "alias": self.alias}}]},
+                                timeout=ADMIN_TIMEOUT)
         except BaseException:
             self._delete_quietly(name)
             raise
@@ -254,7 +259,7 @@ class ElasticBackend:
 
     def _delete_quietly(self, name: str) -> None:
         try:
-            self.client.request("DELETE", f"/{name}")
+            self.client.request("DELETE", f"/{name}", timeout=ADMIN_TIMEOUT)
         except (EngineError, SearchUnavailable):
             pass
 
