@@ -63,6 +63,8 @@ class Config:
         self.SEARCH_LOCK_PATH = os.environ.get("SEARCH_LOCK_PATH", str(instance / "search-lock"))
         # The embedded engine applies outbox rows right after each commit.
         self.SEARCH_SYNC_ON_COMMIT = _bool("SEARCH_SYNC_ON_COMMIT", True)
+        # Served over HTTPS: send the login cookie only over HTTPS.
+        self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
         # A touch-screen kiosk in a government hall: large targets, no external links, idle reset.
         self.KIOSK_MODE = _bool("KIOSK_MODE", False)
         self.KIOSK_IDLE_SECONDS = int(os.environ.get("KIOSK_IDLE_SECONDS", "120"))
