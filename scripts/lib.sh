@@ -101,5 +101,6 @@ ensure_engine() {
 run_engine_tests() {
   # The engine phase: contract, parity and failure tests on a real engine started by the fixtures.
   say "测试（真实搜索引擎 OpenSearch）"
-  TEST_ENGINE=opensearch "$PY" -m pytest -p no:cacheprovider -m engine "$@"
+  # On the SQLite test database: the PostgreSQL of the previous phase is gone by now.
+  env -u TEST_DATABASE_URL -u DATABASE_URL TEST_ENGINE=opensearch "$PY" -m pytest -p no:cacheprovider -m engine "$@"
 }
