@@ -151,14 +151,22 @@ def seeded_client(seeded_app):
 ENGINE = os.environ.get("TEST_ENGINE")  # "opensearch" in the engine phase of scripts/test
 
 
-@pytest.fixture(scope="session")
-def engine_process():
-    """One real engine JVM for the session (data in a temp folder), stopped and deleted at the end."""
+def start_engine(request, nodes: int = 1, heap: str = "512m", timeout: float = 120.0):
+    """A started engine JVM (data in a temp folder). Without TEST_ENGINE a plain pytest run skips
+    the engine tests, but the engine phase (`-m engine`) fails: it must never pass by skipping."""
     if not ENGINE:
+        if request.config.getoption("markexpr") == "engine":
+            pytest.fail("TEST_ENGINE is not set in the engine phase (scripts/lib.sh run_engine_tests)")
         pytest.skip("no search engine in this run: bash scripts/test-engine runs the engine tests")
     from engine.runner import EngineProcess
 
-    process = EngineProcess(nodes=int(os.environ.get("TEST_ENGINE_NODES", "1"))).start()
+    return EngineProcess(nodes=nodes, heap=heap).start(timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def engine_process(request):
+    """One real engine JVM for the session, stopped and its data deleted at the end."""
+    process = start_engine(request, nodes=int(os.environ.get("TEST_ENGINE_NODES", "1")))
     yield process
     process.destroy()
 

@@ -11,20 +11,16 @@ import pytest
 
 from indexer.backends.base import SearchRequest
 from indexer.query import parse_query
-from tests.conftest import ENGINE, drop_engine_indices
+from tests.conftest import ENGINE, drop_engine_indices, start_engine
 from tests.test_backend_contract import CASES, make_doc
 
 pytestmark = pytest.mark.engine
 
 
 @pytest.fixture(scope="module")
-def cluster():
+def cluster(request):
     """Three nodes, started for this module only."""
-    if not ENGINE:
-        pytest.skip("no search engine in this run: bash scripts/test-engine runs the engine tests")
-    from engine.runner import EngineProcess
-
-    process = EngineProcess(nodes=3, heap="1g").start(timeout=180)
+    process = start_engine(request, nodes=3, heap="1g", timeout=180)
     yield process
     process.destroy()
 
