@@ -4,6 +4,9 @@ Run by `bash scripts/test-engine` (and the engine phase of scripts/test), which 
 engine with Maven; the `engine_*` fixtures start it.
 """
 import json
+import os
+import subprocess
+import sys
 import threading
 import urllib.request
 
@@ -124,9 +127,6 @@ def test_no_search_fails_while_reindex_swaps_the_alias(engine_app, tmp_path):
 
 def test_concurrent_sync_processes_apply_each_row_once(engine_app, tmp_path):
     """Three `flask search sync` processes drain one backlog; the index ends equal to the database."""
-    import subprocess
-    import sys
-
     engine_app.config["SEARCH_SYNC_ON_COMMIT"] = False
     import_records(engine_app.test_cli_runner(), tmp_path, records(30))
     for case in db.session.scalars(select(Case).where(Case.source_id.in_([f"engine-{i}" for i in range(0, 30, 3)]))):
@@ -149,8 +149,6 @@ def test_concurrent_sync_processes_apply_each_row_once(engine_app, tmp_path):
 
 def _cli_env(app) -> dict:
     """Environment for a `flask` subprocess that sees the same database and engine as `app`."""
-    import os
-
     config = app.config
     return os.environ | {
         "APP_ENV": "testing", "INSTANCE_PATH": config["INSTANCE_PATH"], "DATABASE_URL": config["SQLALCHEMY_DATABASE_URI"],

@@ -154,6 +154,7 @@ class ElasticBackend:
         self.replicas = replicas  # "0-1" = auto-expand: one replica as soon as a second node exists
         self.refresh = refresh  # outbox writes wait until searchable (≤ refresh interval, 1 s)
         self._lock = FileLock(lock_path)
+        self._alias_seen = False  # set once the alias is known to exist (saves a request per search)
 
     # ---- index lifecycle -------------------------------------------------------------------
     def _index_settings(self, loading: bool) -> dict:
@@ -307,8 +308,17 @@ class ElasticBackend:
 
     # ---- reading ---------------------------------------------------------------------------
     def _search(self, body: dict) -> dict:
-        self.ensure_index()
-        return self.client.request("POST", f"/{self.alias}/_search", body)
+        """POST a search to the alias; the alias is checked once, not before every search."""
+        if not self._alias_seen:
+            self.ensure_index()
+            self._alias_seen = True
+        try:
+            return self.client.request("POST", f"/{self.alias}/_search", body)
+        except EngineError as exc:
+            if exc.status != 404 or not exc.info or "index_not_found" not in str(exc.info):
+                raise
+            self.ensure_index()  # the alias went away (deleted by hand): recreate it, then ask again
+            return self.client.request("POST", f"/{self.alias}/_search", body)
 
     def search(self, request: SearchRequest) -> SearchResult:
         """Count (exact), page of ids in order, facet counts over the same query."""
@@ -386,10 +396,10 @@ class ElasticBackend:
         try:
             cluster = self.client.request("GET", "/_cluster/health")
             indices = self.live_indices()
+            built_with = self.analysis_version() if indices else None
             return {"ok": cluster["status"] != "red" and bool(indices), "backend": "engine",
                     "cluster": cluster["status"], "nodes": cluster["number_of_nodes"], "alias": self.alias,
                     "index": indices[0] if indices else None, "documents": self.count() if indices else 0,
-                    "analysis": self.analysis_version() if indices else None,
-                    "analysis_current": bool(indices) and self.analysis_version() == analysis_version()}
+                    "analysis": built_with, "analysis_current": built_with == analysis_version()}
         except (SearchUnavailable, EngineError) as exc:
             return {"ok": False, "backend": "engine", "error": str(exc)[:200]}
