@@ -5,7 +5,7 @@ import pytest
 
 from indexer import analysis
 from indexer.query import parse_query
-from tests.conftest import SEED_DIR
+from tests.helpers import SEED_DIR
 
 pytestmark = pytest.mark.nodb
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEvent, User, UserSession
 from app.services import auth as auth_service
-from conftest import CSRF, STAFF_PASSWORD
+from tests.helpers import CSRF, STAFF_PASSWORD
 
 
 def get_csrf(client) -> str:

@@ -2,54 +2,35 @@
 
 Screenshots go to $SCREENSHOT_DIR (scripts/screenshots sets docs/screenshots), else a temp folder.
 """
-import os
-import threading
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from werkzeug.serving import make_server
+
+from tests.helpers import chromium, new_page, screenshot_dir, serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.nodb]
-playwright = pytest.importorskip("playwright.sync_api")
-
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-# The flags the machine notes ask for: no sandbox as root, no background calls to the internet.
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+pytest.importorskip("playwright.sync_api")
 CASE_TITLE = "张某某诉某物业公司等财产损害赔偿案"
 
 
 @pytest.fixture(scope="module")
 def live_url(seeded_app):
     """The seeded app served on a free loopback port for the module's tests."""
-    server = make_server("127.0.0.1", 0, seeded_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with serve(seeded_app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
     """One headless Chromium for the module."""
-    with playwright.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as instance:
+        yield instance
 
 
 @pytest.fixture()
 def shots(tmp_path):
     """Where screenshots go."""
-    folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def new_page(browser, width=1280, height=900):
-    """A fresh page (own cookies) at a viewport size."""
-    return browser.new_context(viewport={"width": width, "height": height}).new_page()
+    return screenshot_dir(tmp_path)
 
 
 def query(page) -> dict:

@@ -19,7 +19,7 @@ from app.services import search as search_service
 from indexer import queue
 from indexer.backends.base import SearchRequest
 from indexer.query import parse_query
-from tests.conftest import sample_record, write_jsonl
+from tests.helpers import sample_record, write_jsonl
 
 pytestmark = pytest.mark.engine
 

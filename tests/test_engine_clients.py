@@ -13,7 +13,7 @@ from app.extensions import db
 from app.services.search import make_backend
 from indexer.backends.base import SearchRequest, SearchUnavailable
 from indexer.query import parse_query
-from tests.conftest import make_config
+from tests.helpers import make_config
 
 
 def closed_port_url() -> str:

@@ -11,7 +11,7 @@ import pytest
 
 from indexer.backends.base import SearchRequest
 from indexer.query import parse_query
-from tests.conftest import ENGINE, drop_engine_indices, start_engine
+from tests.helpers import ENGINE, drop_engine_indices, start_engine
 from tests.test_backend_contract import CASES, make_doc
 
 pytestmark = pytest.mark.engine

@@ -12,7 +12,7 @@ from app.services import search as search_service
 from app.services.search import make_backend
 from indexer.backends.base import SearchRequest
 from indexer.query import parse_query
-from tests.conftest import drop_engine_indices, engine_config
+from tests.helpers import drop_engine_indices, engine_config
 
 pytestmark = pytest.mark.engine
 

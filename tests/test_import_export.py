@@ -6,7 +6,7 @@ from sqlalchemy import func, select, text
 
 from app.extensions import db
 from app.models import Case, CaseSection, CaseTag, IndexQueue
-from tests.conftest import PG_URL, SEED_DIR, sample_record, write_jsonl
+from tests.helpers import PG_URL, SEED_DIR, sample_record, write_jsonl
 
 
 def count(model) -> int:

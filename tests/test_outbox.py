@@ -10,7 +10,7 @@ from app.services.importer import parse_line
 from app.services.taxonomy import all_terms
 from indexer import queue
 from indexer.backends.fts5 import Fts5Backend
-from tests.conftest import sample_record, write_jsonl
+from tests.helpers import sample_record, write_jsonl
 import json
 
 

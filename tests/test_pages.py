@@ -109,7 +109,7 @@ def test_kiosk_mode_marks_pages_and_hides_external_links(seeded_client):
 
 
 def test_withdrawn_case_answers_410(client, runner, tmp_path):
-    from tests.conftest import sample_record, write_jsonl
+    from tests.helpers import sample_record, write_jsonl
 
     runner.invoke(args=["cases", "import", "--quiet", str(write_jsonl(tmp_path / "a.jsonl", [sample_record()]))])
     case = db.session.scalar(select(Case))

@@ -2,50 +2,27 @@
 a publisher uploads a .docx, fixes flagged names with one click, submits; a reviewer returns it
 with a comment; the publisher fixes and resubmits; the reviewer publishes; the public finds it
 within a second; an edit stays private until approved; withdrawal leaves search and answers 410."""
-import os
-import threading
-
-import playwright.sync_api as playwright
 import pytest
-from werkzeug.serving import make_server
 
-from conftest import STAFF_PASSWORD
 from test_extract import make_docx
+from tests.helpers import chromium, serve, sign_in
 
 pytestmark = pytest.mark.browser
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TITLE = "王小明诉某物业公司物业服务合同纠纷案"
 
 
 @pytest.fixture()
 def live(app, accounts):
     """This test's app served on a free loopback port."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with serve(app) as url:
+        yield url
 
 
 @pytest.fixture()
 def browser():
     """A headless Chromium."""
-    with playwright.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
-
-
-def signed_in(browser, live, username):
-    """A page with its own cookies, logged in through the form."""
-    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    page.goto(f"{live}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", STAFF_PASSWORD)
-    page.click("form button[type=submit]")
-    return page
+    with chromium() as instance:
+        yield instance
 
 
 def public_hits(page, live, q):
@@ -59,7 +36,7 @@ def test_publish_review_edit_withdraw_in_a_browser(browser, live, tmp_path):
     docx.write_bytes(make_docx([TITLE, "（2024）某01民终88号", "一、基本案情",
                                 "原告王小明，男，住某市延安西路2299号。王小明诉称物业公司未尽安全保障义务。",
                                 "二、裁判结果", "判决物业公司赔偿原告损失。", "三、典型意义", "物业服务企业应当履行安全保障义务。"]))
-    publisher = signed_in(browser, live, "publisher")
+    publisher = sign_in(browser, live, "publisher")
     publisher.goto(f"{live}/publish/cases/new")
     publisher.set_input_files("input[name=document]", str(docx))
     publisher.click("form.upload button")
@@ -71,7 +48,7 @@ def test_publish_review_edit_withdraw_in_a_browser(browser, live, tmp_path):
     publisher.click("text=全部按建议替换")
     assert "王小明" not in publisher.inner_text("main") and "王某诉某物业公司" in publisher.inner_text("main")
     publisher.click("form[action$='/submit'] button")
-    reviewer = signed_in(browser, live, "reviewer")
+    reviewer = sign_in(browser, live, "reviewer")
     reviewer.click("text=王某诉某物业公司物业服务合同纠纷案")
     reviewer.fill("textarea[name=comment]", "请补充案号。")
     reviewer.click("text=退回修改")

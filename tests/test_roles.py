@@ -13,7 +13,7 @@ from app.models import Case, CaseRevision, Issuer, User
 from app.services import auth as auth_service
 from app.services import workflow
 from app.services.auth import PermissionDenied
-from conftest import CSRF, sample_record
+from tests.helpers import CSRF, sample_record
 
 ROLES = ("anonymous", "publisher", "other_publisher", "reviewer", "admin", "lecturer")
 

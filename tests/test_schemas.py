@@ -4,7 +4,7 @@ from marshmallow import ValidationError
 
 from schemas.case import CaseRecordSchema
 from schemas.errors import flatten
-from tests.conftest import sample_record
+from tests.helpers import sample_record
 
 pytestmark = pytest.mark.nodb
 

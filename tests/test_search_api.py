@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from tests.conftest import sample_record, write_jsonl
+from tests.helpers import sample_record, write_jsonl
 
 HOSTILE = ['"', '"未闭合', "-", "- -", "NEAR(高空 抛物)", "高空 OR 抛物", "title:高空", "^高空", "高空*",
            "(", ")", "{a b}:c", "'; DROP TABLE cases; --", "\\", "%", "_", "\u200b", "😀",

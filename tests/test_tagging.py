@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Case, CaseTag, TaxonomyTerm
-from tests.conftest import sample_record, write_jsonl
+from tests.helpers import sample_record, write_jsonl
 
 
 def import_records(runner, tmp_path, records):

@@ -9,7 +9,7 @@ from app.models import AuditEvent, Case, CaseRevision
 from app.services import workflow
 from app.services.auth import PermissionDenied
 from app.services.workflow import WorkflowError
-from conftest import sample_record
+from tests.helpers import sample_record
 
 
 def record(**overrides) -> dict:
@@ -122,7 +122,7 @@ def test_stale_transitions_are_refused(app, accounts):
 
 
 def test_imported_case_gets_its_public_version_as_revision_one(app, client, accounts, tmp_path):
-    from conftest import write_jsonl
+    from tests.helpers import write_jsonl
 
     path = write_jsonl(tmp_path / "a.jsonl", [sample_record(issuer={"name": "某市人民法院", "kind": "court"})])
     assert app.test_cli_runner().invoke(args=["cases", "import", str(path), "--quiet"]).exit_code == 0
