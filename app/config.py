@@ -68,6 +68,8 @@ class Config:
         # A touch-screen kiosk in a government hall: large targets, no external links, idle reset.
         self.KIOSK_MODE = _bool("KIOSK_MODE", False)
         self.KIOSK_IDLE_SECONDS = int(os.environ.get("KIOSK_IDLE_SECONDS", "120"))
+        # The site's public address (https://pufa.example.gov.cn): canonical links, QR codes, feeds.
+        self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
 
 
 class DevelopmentConfig(Config):

@@ -16,6 +16,7 @@ from app.services import search as search_service
 from app.services import laws as laws_service
 from app.services.citations import law_departments
 from app.services.numerals import NUMERAL, to_int
+from app.urls import public_url
 from schemas.search import SearchArgsSchema, args_from_multidict
 
 web = Blueprint("web", __name__)
@@ -44,7 +45,7 @@ def _remember_kiosk(response):
 @web.app_context_processor
 def _template_helpers() -> dict:
     """Helpers every template may use."""
-    return {"url_with": url_with, "FACET_LABELS": FACET_LABELS, "SECTION_KINDS": SECTION_KINDS,
+    return {"url_with": url_with, "public_url": public_url, "FACET_LABELS": FACET_LABELS, "SECTION_KINDS": SECTION_KINDS,
             "issuer_kind_label": catalog.issuer_kind_label, "SORTS": SORTS}
 
 
