@@ -11,12 +11,13 @@ from app.services.citations import law_departments
 from indexer.analysis import normalize_query
 
 VOCABULARY_TTL = 600  # seconds; new keywords show up within ten minutes
-_cache: dict = {"at": 0.0, "words": []}
+_cache: dict = {"at": None, "words": []}
 
 
 def _vocabulary() -> list[tuple[str, str]]:
     """(word, kind) pairs to suggest from, rebuilt every VOCABULARY_TTL seconds."""
-    if time.monotonic() - _cache["at"] > VOCABULARY_TTL:
+    # "at" starts as None, not 0: monotonic() counts from boot, so 0 looks fresh for ten minutes after one.
+    if _cache["at"] is None or time.monotonic() - _cache["at"] > VOCABULARY_TTL:
         words = {name: "法律" for name in law_departments()}
         words.update({name: "主题" for name in db.session.scalars(select(TaxonomyTerm.name))})
         for keywords in db.session.scalars(select(Case.keywords).where(Case.status == "published")):
