@@ -1,27 +1,53 @@
 """Application factory."""
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from app.config import Config, load_config
+from app.config import load_settings
 from app.extensions import db, migrate
 
-MIGRATIONS = __import__("pathlib").Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
-def create_app(config: Config | None = None) -> Flask:
-    """Build the app: configuration, extensions, blueprints, error handlers, commands."""
-    config = config or load_config()
-    app = Flask(__name__, instance_path=config.INSTANCE_PATH)
-    app.config.from_object(config)
-    app.json.ensure_ascii = False
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: settings (environment, then `test_config`), extensions, blueprints, handlers, commands."""
+    settings = load_settings(test_config)
+    app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
+    app.config.from_mapping(settings)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    register_logging(app)
+    register_proxy_fix(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
     return app
+
+
+def register_logging(app: Flask) -> None:
+    """Log to stderr at LOG_LEVEL with a timestamp (gunicorn and the CLI both collect stderr)."""
+    root = logging.getLogger()
+    if not root.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    root.setLevel(app.config["LOG_LEVEL"])
+
+
+def register_proxy_fix(app: Flask) -> None:
+    """Trust X-Forwarded-For/-Proto/-Host from PROXY_FIX reverse proxies (0: none)."""
+    hops = app.config["PROXY_FIX"]
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
 
 def register_extensions(app: Flask) -> None:
@@ -42,9 +68,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(web)
     for staff in (auth.bp, publish.bp, review.bp, admin.bp):  # login and the publishing workflow
         app.register_blueprint(staff)
-    # The session cookie carries only a random token and the CSRF token; keep it off cross-site requests.
-    if not app.config.get("SESSION_COOKIE_SAMESITE"):
-        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
 
 
 def register_errorhandlers(app: Flask) -> None:

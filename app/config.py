@@ -1,100 +1,108 @@
-"""Configuration classes, read from environment variables with working defaults."""
-import os
+"""Every setting, declared once: its environment variable, type, default and purpose.
+
+`load_settings()` reads the environment with typed parsing (environs); `create_app(test_config)`
+lays a mapping over it. Code reads settings from `current_app.config[...]` only: no
+`os.environ` and no defaults anywhere else. README.md's configuration table lists the same names.
+"""
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
+
+from environs import Env, EnvError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
+APP_ENVS = ("production", "development", "testing")
 
 
-def _instance_dir() -> Path:
-    """Where local state lives (SQLite file, embedded index, secret key)."""
-    return Path(os.environ.get("INSTANCE_PATH", DEFAULT_INSTANCE))
+class SettingsError(RuntimeError):
+    """A setting in the environment that cannot be used (the message names it)."""
 
 
 def _secret_key(instance: Path) -> str:
-    """Use SECRET_KEY if set, else a random key persisted in the instance folder."""
-    if os.environ.get("SECRET_KEY"):
-        return os.environ["SECRET_KEY"]
+    """A random key persisted in the instance folder (used when SECRET_KEY is not set)."""
     key_file = instance / "secret_key"
     if not key_file.exists():
         instance.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(os.urandom(32).hex())
+        key_file.write_text(secrets.token_hex(32))
         key_file.chmod(0o600)
     return key_file.read_text().strip()
 
 
-def _bool(name: str, default: bool) -> bool:
-    """Read a boolean environment variable ("1", "true", "yes" are true)."""
-    value = os.environ.get(name)
-    return default if value is None else value.strip().lower() in {"1", "true", "yes", "on"}
+def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """All settings from the environment; paths default to the instance folder (from `overrides` first)."""
+    overrides = dict(overrides or {})
+    env = Env()
+    try:
+        return _read(env, overrides)
+    except EnvError as exc:
+        raise SettingsError(f"配置无效：{exc}") from exc
 
 
-class Config:
-    """Base configuration: SQLite file and embedded search engine in the instance folder."""
-
-    TESTING = False
-    JSON_AS_ASCII = False
-    MAX_CONTENT_LENGTH = 32 * 1024 * 1024
-
-    def __init__(self) -> None:
-        instance = _instance_dir()
-        self.INSTANCE_PATH = str(instance)
-        self.SECRET_KEY = _secret_key(instance)
-        self.SQLALCHEMY_DATABASE_URI = os.environ.get(
-            "DATABASE_URL", f"sqlite:///{instance / 'yianshifa.sqlite3'}"
-        )
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
-        self.SEARCH_BACKEND = os.environ.get("SEARCH_BACKEND", "embedded")
-        self.SEARCH_INDEX_PATH = os.environ.get(
-            "SEARCH_INDEX_PATH", str(instance / "search-index")
-        )
-        # Elasticsearch / OpenSearch (SEARCH_BACKEND=elasticsearch|opensearch): docs/search-engines.md
-        self.SEARCH_URL = os.environ.get("SEARCH_URL", "http://127.0.0.1:9200")
-        self.SEARCH_USERNAME = os.environ.get("SEARCH_USERNAME") or None
-        self.SEARCH_PASSWORD = os.environ.get("SEARCH_PASSWORD") or None
-        self.SEARCH_API_KEY = os.environ.get("SEARCH_API_KEY") or None
-        self.SEARCH_CA_CERTS = os.environ.get("SEARCH_CA_CERTS") or None
-        self.SEARCH_VERIFY_CERTS = _bool("SEARCH_VERIFY_CERTS", True)
-        self.SEARCH_TIMEOUT = float(os.environ.get("SEARCH_TIMEOUT", "10"))
-        self.SEARCH_INDEX_PREFIX = os.environ.get("SEARCH_INDEX_PREFIX", "yianshifa")
-        self.SEARCH_SHARDS = int(os.environ.get("SEARCH_SHARDS", "1"))
+def _read(env: Env, overrides: dict[str, Any]) -> dict[str, Any]:
+    """Read every setting; a value in `overrides` wins over the environment."""
+    app_env = overrides.get("APP_ENV") or env.str("APP_ENV", "production")
+    if app_env not in APP_ENVS:
+        raise SettingsError(f"配置无效：APP_ENV 应为 {'、'.join(APP_ENVS)} 之一，而不是 {app_env!r}")
+    instance = Path(overrides.get("INSTANCE_PATH") or env.path("INSTANCE_PATH", DEFAULT_INSTANCE))
+    settings: dict[str, Any] = {
+        "APP_ENV": app_env,
+        "TESTING": app_env == "testing",
+        "DEBUG": app_env == "development",
+        "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": env.str("SECRET_KEY", "") or _secret_key(instance),
+        "LOG_LEVEL": env.log_level("LOG_LEVEL", "INFO"),
+        # Database: SQLite file by default, PostgreSQL in production (postgresql+psycopg://…).
+        "SQLALCHEMY_DATABASE_URI": env.str("DATABASE_URL", f"sqlite:///{instance / 'yianshifa.sqlite3'}"),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+        # Search: embedded engine in the instance folder, or Elasticsearch / OpenSearch (docs/search-engines.md).
+        "SEARCH_BACKEND": env.str("SEARCH_BACKEND", "embedded"),
+        "SEARCH_INDEX_PATH": env.str("SEARCH_INDEX_PATH", str(instance / "search-index")),
+        "SEARCH_URL": env.str("SEARCH_URL", "http://127.0.0.1:9200"),
+        "SEARCH_USERNAME": env.str("SEARCH_USERNAME", "") or None,
+        "SEARCH_PASSWORD": env.str("SEARCH_PASSWORD", "") or None,
+        "SEARCH_API_KEY": env.str("SEARCH_API_KEY", "") or None,
+        "SEARCH_CA_CERTS": env.str("SEARCH_CA_CERTS", "") or None,
+        "SEARCH_VERIFY_CERTS": env.bool("SEARCH_VERIFY_CERTS", True),
+        "SEARCH_TIMEOUT": env.float("SEARCH_TIMEOUT", 10.0),
+        "SEARCH_INDEX_PREFIX": env.str("SEARCH_INDEX_PREFIX", "yianshifa"),
+        "SEARCH_SHARDS": env.int("SEARCH_SHARDS", 1),
         # "0-1": one replica as soon as the cluster has a second node; or a fixed number.
-        self.SEARCH_REPLICAS = os.environ.get("SEARCH_REPLICAS", "0-1")
-        self.SEARCH_LOCK_PATH = os.environ.get("SEARCH_LOCK_PATH", str(instance / "search-lock"))
-        # The embedded engine applies outbox rows right after each commit.
-        self.SEARCH_SYNC_ON_COMMIT = _bool("SEARCH_SYNC_ON_COMMIT", True)
-        # Served over HTTPS: send the login cookie only over HTTPS.
-        self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
-        # A touch-screen kiosk in a government hall: large targets, no external links, idle reset.
-        self.KIOSK_MODE = _bool("KIOSK_MODE", False)
-        self.KIOSK_IDLE_SECONDS = int(os.environ.get("KIOSK_IDLE_SECONDS", "120"))
+        "SEARCH_REPLICAS": env.str("SEARCH_REPLICAS", "0-1"),
+        "SEARCH_LOCK_PATH": env.str("SEARCH_LOCK_PATH", str(instance / "search-lock")),
+        # Apply outbox rows right after each commit (never waiting: a busy index leaves them to `search sync`).
+        "SEARCH_SYNC_ON_COMMIT": env.bool("SEARCH_SYNC_ON_COMMIT", True),
+        # /healthz says "degraded" when outbox rows wait longer than this.
+        "OUTBOX_MAX_AGE_SECONDS": env.int("OUTBOX_MAX_AGE_SECONDS", 60),
+        # The most time one search may take in the engine before it is cut off.
+        "SEARCH_TIME_BUDGET_MS": env.int("SEARCH_TIME_BUDGET_MS", 500),
+        # Web: cookies, proxies, public address.
+        "SESSION_COOKIE_SECURE": env.bool("SESSION_COOKIE_SECURE", False),
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_HTTPONLY": True,
+        # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted (ProxyFix).
+        "PROXY_FIX": env.int("PROXY_FIX", 0),
         # The site's public address (https://pufa.example.gov.cn): canonical links, QR codes, feeds.
-        self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
+        "PUBLIC_BASE_URL": env.str("PUBLIC_BASE_URL", ""),
+        # A touch-screen kiosk in a government hall: large targets, no external links, idle reset.
+        "KIOSK_MODE": env.bool("KIOSK_MODE", False),
+        "KIOSK_IDLE_SECONDS": env.int("KIOSK_IDLE_SECONDS", 120),
+        # Accounts and login.
+        "AUTH_IDLE_MINUTES": env.int("AUTH_IDLE_MINUTES", 60),
+        "AUTH_SESSION_HOURS": env.int("AUTH_SESSION_HOURS", 12),
+        "LOGIN_MAX_FAILURES": env.int("LOGIN_MAX_FAILURES", 5),
+        "LOGIN_LOCKOUT_MINUTES": env.int("LOGIN_LOCKOUT_MINUTES", 15),
+        "LOGIN_IP_LIMIT": env.int("LOGIN_IP_LIMIT", 30),
+        "LOGIN_IP_WINDOW_MINUTES": env.int("LOGIN_IP_WINDOW_MINUTES", 15),
+        "PASSWORD_MIN_LENGTH": env.int("PASSWORD_MIN_LENGTH", 10),
+        # Uploaded originals (judgments), outside the web root; deleted after extraction unless kept.
+        "UPLOAD_FOLDER": env.str("UPLOAD_FOLDER", str(instance / "uploads")),
+        "UPLOAD_PARSE_SECONDS": env.int("UPLOAD_PARSE_SECONDS", 10),
+    }
+    settings.update(overrides)
+    return settings
 
-
-class DevelopmentConfig(Config):
-    """Local development."""
-
-    DEBUG = True
-
-
-class ProductionConfig(Config):
-    """Production: same defaults, secrets and URLs come from the environment."""
-
-
-class TestingConfig(Config):
-    """Tests: a fresh instance folder per test is passed in by the fixtures."""
-
-    TESTING = True
-
-
-CONFIGS = {
-    "development": DevelopmentConfig,
-    "production": ProductionConfig,
-    "testing": TestingConfig,
-}
-
-
-def load_config(name: str | None = None) -> Config:
-    """Build the configuration object named by `name` or APP_ENV (default production)."""
-    return CONFIGS[name or os.environ.get("APP_ENV", "production")]()

@@ -11,7 +11,7 @@ from flask import current_app, url_for
 
 def public_url(endpoint: str, **values) -> str:
     """The absolute public address of `endpoint` (e.g. public_url("web.case_page", case_id=1))."""
-    base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     if not base:
         return url_for(endpoint, _external=True, **values)
     return base + url_for(endpoint, **values)

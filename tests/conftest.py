@@ -17,7 +17,7 @@ from sqlalchemy import text
 from app import create_app
 from app.extensions import db
 from tests.helpers import (CSRF, PG_URL, STAFF_PASSWORD, drop_engine_indices, engine_config, make_config,
-                           migrate_to_head, pg_database, start_engine)
+                           migrate_to_head, pg_database, settings_for, start_engine)
 
 
 @pytest.fixture(scope="session")
@@ -102,8 +102,7 @@ def engine_backend(engine_process, tmp_path):
     from app.services.search import make_backend
 
     prefix = f"test-{uuid.uuid4().hex[:12]}"
-    config = engine_config(engine_process, prefix) | {"SEARCH_LOCK_PATH": str(tmp_path / "lock")}
-    yield make_backend(config)
+    yield make_backend(settings_for(tmp_path, **engine_config(engine_process, prefix)))
     drop_engine_indices(engine_process, prefix)
 
 
@@ -113,8 +112,7 @@ def engine_app(engine_process, tmp_path, template_db):
     shutil.copy(template_db, tmp_path / "test.sqlite3")
     config = make_config(tmp_path)
     prefix = f"test-{uuid.uuid4().hex[:12]}"
-    for key, value in engine_config(engine_process, prefix).items():
-        setattr(config, key, value)
+    config.update(engine_config(engine_process, prefix))
     application = create_app(config)
     with application.app_context():
         from app.services.taxonomy import load_terms

@@ -17,7 +17,6 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
-from app.config import TestingConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_DIR = ROOT / "seed_cases"
@@ -69,13 +68,17 @@ def pg_database(name: str) -> str:
     return base.set(database=name).render_as_string(hide_password=False)
 
 
-def make_config(instance: Path, database_url: str | None = None) -> TestingConfig:
-    """A testing config whose state lives in `instance`."""
-    os.environ["INSTANCE_PATH"] = str(instance)
-    config = TestingConfig()
-    config.SQLALCHEMY_DATABASE_URI = database_url or f"sqlite:///{instance / 'test.sqlite3'}"
-    config.SEARCH_INDEX_PATH = str(instance / "search-index")
-    return config
+def make_config(instance: Path, database_url: str | None = None, **settings) -> dict:
+    """create_app's test_config for an app whose state lives in `instance` (plus any `settings`)."""
+    return {"APP_ENV": "testing", "INSTANCE_PATH": str(instance),
+            "SQLALCHEMY_DATABASE_URI": database_url or f"sqlite:///{instance / 'test.sqlite3'}", **settings}
+
+
+def settings_for(instance: Path, **settings) -> dict:
+    """Complete settings (as create_app would have them) for code that takes a config mapping."""
+    from app.config import load_settings
+
+    return load_settings(make_config(instance, **settings))
 
 
 def migrate_to_head(app) -> None:

@@ -13,7 +13,7 @@ from app.extensions import db
 from app.services.search import make_backend
 from indexer.backends.base import SearchRequest, SearchUnavailable
 from indexer.query import parse_query
-from tests.helpers import make_config
+from tests.helpers import make_config, settings_for
 
 
 def closed_port_url() -> str:
@@ -24,8 +24,7 @@ def closed_port_url() -> str:
 
 
 def backend_at(name: str, url: str, tmp_path):
-    return make_backend({"SEARCH_BACKEND": name, "SEARCH_URL": url, "SEARCH_LOCK_PATH": str(tmp_path / "lock"),
-                         "SEARCH_TIMEOUT": 5.0})
+    return make_backend(settings_for(tmp_path, SEARCH_BACKEND=name, SEARCH_URL=url, SEARCH_TIMEOUT=5.0))
 
 
 @pytest.mark.nodb
@@ -44,7 +43,7 @@ def test_api_answers_503_in_chinese_when_the_engine_is_down(name, tmp_path, temp
 
     shutil.copy(template_db, tmp_path / "test.sqlite3") if not isinstance(template_db, str) else None
     config = make_config(tmp_path, template_db if isinstance(template_db, str) else None)
-    config.SEARCH_BACKEND, config.SEARCH_URL, config.SEARCH_TIMEOUT = name, closed_port_url(), 5.0
+    config.update(SEARCH_BACKEND=name, SEARCH_URL=closed_port_url(), SEARCH_TIMEOUT=5.0)
     application = create_app(config)
     client = application.test_client()
     try:

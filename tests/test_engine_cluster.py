@@ -11,7 +11,7 @@ import pytest
 
 from indexer.backends.base import SearchRequest
 from indexer.query import parse_query
-from tests.helpers import ENGINE, drop_engine_indices, start_engine
+from tests.helpers import ENGINE, drop_engine_indices, settings_for, start_engine
 from tests.test_backend_contract import CASES, make_doc
 
 pytestmark = pytest.mark.engine
@@ -30,8 +30,8 @@ def replicated(cluster, tmp_path):
     """A backend on the cluster with one replica per shard."""
     from app.services.search import make_backend
 
-    backend = make_backend({"SEARCH_BACKEND": ENGINE, "SEARCH_URL": cluster.url, "SEARCH_INDEX_PREFIX": "cluster",
-                            "SEARCH_REPLICAS": "1", "SEARCH_LOCK_PATH": str(tmp_path / "lock"), "SEARCH_TIMEOUT": 30.0})
+    backend = make_backend(settings_for(tmp_path, SEARCH_BACKEND=ENGINE, SEARCH_URL=cluster.url,
+                                        SEARCH_INDEX_PREFIX="cluster", SEARCH_REPLICAS="1", SEARCH_TIMEOUT=30.0))
     yield backend
     drop_engine_indices(cluster, "cluster")
 

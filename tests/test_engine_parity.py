@@ -12,7 +12,7 @@ from app.services import search as search_service
 from app.services.search import make_backend
 from indexer.backends.base import SearchRequest
 from indexer.query import parse_query
-from tests.helpers import drop_engine_indices, engine_config
+from tests.helpers import drop_engine_indices, engine_config, settings_for
 
 pytestmark = pytest.mark.engine
 
@@ -24,9 +24,7 @@ QUERIES += ['"正当防卫"', "醉驾 -交通肇事", '"高空抛物" 物业']
 @pytest.fixture(scope="module")
 def both_engines(seeded_app, engine_process, tmp_path_factory):
     """(embedded backend, engine backend) holding the same seed documents."""
-    config = engine_config(engine_process, "parity") | {
-        "SEARCH_LOCK_PATH": str(tmp_path_factory.mktemp("parity") / "lock")}
-    engine = make_backend(config)
+    engine = make_backend(settings_for(tmp_path_factory.mktemp("parity"), **engine_config(engine_process, "parity")))
     with seeded_app.app_context():
         engine.rebuild(search_service._published_documents())
         yield search_service.backend(), engine

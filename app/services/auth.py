@@ -56,11 +56,6 @@ class LoginRefused(Exception):
         self.code, self.message, self.status = code, message, status
 
 
-def setting(name: str, default: int) -> int:
-    """An integer setting from the app config (keys documented in the module using them)."""
-    return int(current_app.config.get(name, default))
-
-
 # ---- permissions ---------------------------------------------------------------------------
 def can(user: User | None, permission: str, case: Case | None = None) -> bool:
     """True when `user` may use `permission` (on `case`, when given)."""
@@ -105,7 +100,7 @@ def audit_log(actor: User, limit: int = 200, case_id: int | None = None) -> list
 # ---- passwords -----------------------------------------------------------------------------
 def password_problems(password: str, username: str = "") -> list[str]:
     """Chinese reasons why a password is too weak (empty when it is acceptable)."""
-    minimum = setting("PASSWORD_MIN_LENGTH", 10)
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
     problems = []
     if len(password) < minimum:
         problems.append(f"密码至少 {minimum} 位。")
@@ -281,7 +276,7 @@ def create_organisation(actor: User, raw: dict) -> Issuer:
 # ---- login and sessions --------------------------------------------------------------------
 def _recent_failures_from(ip: str, now: dt.datetime) -> int:
     """Failed attempts from one address inside the rate-limit window."""
-    since = now - dt.timedelta(minutes=setting("LOGIN_IP_WINDOW_MINUTES", 15))
+    since = now - dt.timedelta(minutes=current_app.config["LOGIN_IP_WINDOW_MINUTES"])
     return db.session.scalar(select(func.count()).select_from(LoginAttempt).where(
         LoginAttempt.ip == ip, LoginAttempt.success.is_(False), LoginAttempt.created_at > since)) or 0
 
@@ -296,8 +291,8 @@ def _count_failure(user: User, now: dt.datetime) -> None:
     """Increment the user's failures atomically; lock the account when the limit is reached."""
     db.session.execute(update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1))
     db.session.refresh(user)
-    if user.failed_logins >= setting("LOGIN_MAX_FAILURES", 5):
-        user.locked_until = now + dt.timedelta(minutes=setting("LOGIN_LOCKOUT_MINUTES", 15))
+    if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
+        user.locked_until = now + dt.timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
         user.failed_logins = 0
         audit(None, "user.lockout", target_user_id=user.id, until=user.locked_until.isoformat())
 
@@ -306,7 +301,7 @@ def authenticate(username: str, password: str, ip: str) -> User:
     """The user for these credentials, or LoginRefused (rate limit, lockout, wrong password)."""
     now = utcnow()
     username = (username or "").strip()[:80]
-    if _recent_failures_from(ip, now) >= setting("LOGIN_IP_LIMIT", 30):
+    if _recent_failures_from(ip, now) >= current_app.config["LOGIN_IP_LIMIT"]:
         raise LoginRefused("rate_limited", "登录尝试过于频繁，请稍后再试。", 429)
     user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
     if user is not None and user.locked_until and user.locked_until > now:
@@ -354,8 +349,8 @@ def session_user(token: str | None) -> User | None:
     if row is None:
         return None
     now = utcnow()
-    idle = dt.timedelta(minutes=setting("AUTH_IDLE_MINUTES", 60))
-    maximum = dt.timedelta(hours=setting("AUTH_SESSION_HOURS", 12))
+    idle = dt.timedelta(minutes=current_app.config["AUTH_IDLE_MINUTES"])
+    maximum = dt.timedelta(hours=current_app.config["AUTH_SESSION_HOURS"])
     if not row.user.active or now - row.last_seen_at > idle or now - row.created_at > maximum:
         db.session.delete(row)
         db.session.commit()

@@ -36,13 +36,13 @@ def make_backend(config):
         return Fts5Backend(config["SEARCH_INDEX_PATH"])
     if name in CLIENTS:
         settings = ConnectionSettings(
-            url=config["SEARCH_URL"], username=config.get("SEARCH_USERNAME"), password=config.get("SEARCH_PASSWORD"),
-            api_key=config.get("SEARCH_API_KEY"), ca_certs=config.get("SEARCH_CA_CERTS"),
-            verify_certs=config.get("SEARCH_VERIFY_CERTS", True), timeout=config.get("SEARCH_TIMEOUT", 10.0),
+            url=config["SEARCH_URL"], username=config["SEARCH_USERNAME"], password=config["SEARCH_PASSWORD"],
+            api_key=config["SEARCH_API_KEY"], ca_certs=config["SEARCH_CA_CERTS"],
+            verify_certs=config["SEARCH_VERIFY_CERTS"], timeout=config["SEARCH_TIMEOUT"],
         )
-        return ElasticBackend(CLIENTS[name](settings), prefix=config.get("SEARCH_INDEX_PREFIX", "yianshifa"),
-                              lock_path=config["SEARCH_LOCK_PATH"], shards=config.get("SEARCH_SHARDS", 1),
-                              replicas=config.get("SEARCH_REPLICAS", "0-1"))
+        return ElasticBackend(CLIENTS[name](settings), prefix=config["SEARCH_INDEX_PREFIX"],
+                              lock_path=config["SEARCH_LOCK_PATH"], shards=config["SEARCH_SHARDS"],
+                              replicas=config["SEARCH_REPLICAS"])
     raise ValueError(f"unknown SEARCH_BACKEND {name!r} (embedded, opensearch or elasticsearch)")
 
 
@@ -68,7 +68,7 @@ def sync() -> queue.DrainReport:
 
 def sync_after_commit() -> None:
     """Drain right after a commit when configured (embedded engine); never raises."""
-    if not current_app.config.get("SEARCH_SYNC_ON_COMMIT"):
+    if not current_app.config["SEARCH_SYNC_ON_COMMIT"]:
         return
     report = sync()
     if report.error:

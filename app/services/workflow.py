@@ -310,7 +310,7 @@ def prefill_from_upload(actor: User, filename: str, data: bytes) -> dict:
     _require_organisation(actor)
     prefill = extract.prefill_from_upload(filename, data)
     digest = hashlib.sha256(data).hexdigest()
-    folder = Path(current_app.config.get("UPLOAD_FOLDER") or Path(current_app.instance_path) / "uploads")
+    folder = Path(current_app.config["UPLOAD_FOLDER"])
     folder = folder / f"org{actor.organisation_id}"
     folder.mkdir(parents=True, exist_ok=True)
     stored = folder / f"{digest}{Path(filename).suffix.lower()}"

@@ -30,7 +30,7 @@ def _kiosk_mode() -> None:
     """Kiosk mode from the config flag, or ?kiosk=1 remembered in a cookie (?kiosk=0 leaves)."""
     flag = request.args.get("kiosk")
     g.kiosk_cookie = flag if flag in {"0", "1"} else None
-    g.kiosk = current_app.config.get("KIOSK_MODE") or (flag == "1") or (
+    g.kiosk = current_app.config["KIOSK_MODE"] or (flag == "1") or (
         flag is None and request.cookies.get("kiosk") == "1")
 
 
