@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.services.citations import parse_citations  # noqa: E402
+from legaltext.citations import parse_citations  # noqa: E402
 
 GOLD = ROOT / "tests" / "fixtures" / "citations_labeled.jsonl"
 

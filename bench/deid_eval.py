@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from app.services.deid import PRIORITY, TITLE, find_in_case  # noqa: E402
+from legaltext.deid import PRIORITY, TITLE, find_in_case  # noqa: E402
 
 DEFAULT_FIXTURE = ROOT / "tests" / "fixtures" / "deid_labeled.jsonl"
 SPLITS = ("dev", "test", "final")

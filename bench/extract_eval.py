@@ -1,4 +1,4 @@
-"""How well does the upload splitter (app/services/extract.py) recover real seed cases?
+"""How well does the upload splitter (legaltext/extract.py) recover real seed cases?
 
 Each sampled seed case is rendered as a judge's or editor's Word file would look (title, case
 number, 关键词 line, each section's heading in one of four styles — "基本案情", "一、基本案情",
@@ -25,7 +25,7 @@ from collections import Counter
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from app.services.extract import prefill_from_upload
+from legaltext.extract import prefill_from_upload
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "seed_cases"
 STYLES = ("{h}", "{n}、{h}", "【{h}】", "{h}：")

@@ -24,7 +24,7 @@ from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import Law, LawArticle  # noqa: E402
 from app.services import laws as laws_service  # noqa: E402
-from app.services.numerals import NUMERAL, to_int  # noqa: E402
+from legaltext.numerals import NUMERAL, to_int  # noqa: E402
 from indexer.backends.fts5 import fts_quote  # noqa: E402
 
 DEFAULT_STARD = ROOT.parent / "shared" / "eval" / "stard" / "train.jsonl"

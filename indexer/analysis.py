@@ -225,7 +225,7 @@ def analysis_version() -> str:
     return f"{ANALYSIS_REVISION}-{digest}"
 
 
-# ---- part-of-speech tags, for the de-identification check (app/services/deid.py) -------------
+# ---- part-of-speech tags, for the de-identification check (legaltext/deid.py) -------------
 @functools.lru_cache(maxsize=1)
 def _pos_tagger() -> rjieba.Jieba:
     """jieba's tagger with its default dictionary only: the person-name (nr) tags come from there."""

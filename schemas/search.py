@@ -6,8 +6,8 @@ import re
 from marshmallow import EXCLUDE, ValidationError, fields, post_load, validates_schema
 
 from app.models.case import CASE_TYPES, ISSUER_KINDS
-from app.services.citations import normalize_law_title
-from app.services.numerals import NUMERAL, to_int
+from legaltext.citations import normalize_law_title
+from legaltext.numerals import NUMERAL, to_int
 from indexer.documents import FACETS, FILTER_ONLY, article_key
 from schemas.fields import ChineseSchema, Int, List, Str, in_range, length, one_of
 

@@ -3,7 +3,7 @@
 Run by hand when the vocabularies or the law set change; the outputs are committed so the
 product never reads ../shared at run time:
     .venv/bin/python scripts/build_legal_dict.py [--shared ../shared]
-Outputs: indexer/data/legal_dict.txt ("word freq" per line), app/data/law_departments.json.
+Outputs: indexer/data/legal_dict.txt ("word freq" per line), legaltext/data/law_departments.json.
 """
 import argparse
 import json
@@ -138,7 +138,7 @@ def main() -> None:
     law_map = {
         title.removeprefix(PREFIX): dep for title, dep in sorted(department_map.items())
     }
-    (ROOT / "app/data/law_departments.json").write_text(
+    (ROOT / "legaltext/data/law_departments.json").write_text(
         json.dumps(law_map, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
     )
     print(f"{len(entries)} dictionary entries, {len(law_map)} laws mapped to departments")

@@ -1,10 +1,10 @@
-"""The de-identification check (app/services/deid.py): detectors, replacement, measured figures."""
+"""The de-identification check (legaltext/deid.py): detectors, replacement, measured figures."""
 from __future__ import annotations
 
 import pytest
 
-from app.services import deid
-from app.services.deid import TITLE, find, find_in_case, id_checksum_ok, luhn_ok, replace_all
+from legaltext import deid
+from legaltext.deid import TITLE, find, find_in_case, id_checksum_ok, luhn_ok, replace_all
 from bench.deid_eval import evaluate, load
 
 pytestmark = pytest.mark.nodb

@@ -11,8 +11,8 @@ from xml.sax.saxutils import escape
 import pypdf
 import pytest
 
-from app.services import extract
-from app.services.extract import (
+from legaltext import extract
+from legaltext.extract import (
     ExtractError, extract_text, match_heading, prefill_from_upload, split_sections,
 )
 

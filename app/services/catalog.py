@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from app.models import ISSUER_KINDS
 from app.services import search as search_service
-from app.services.citations import law_departments
+from legaltext.citations import law_departments
 from app.services.taxonomy import all_terms
 from indexer.backends.base import SearchUnavailable
 

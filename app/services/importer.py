@@ -17,7 +17,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.extensions import db
 from app.models import AuditEvent
 from app.services import cases as case_service
-from app.services import deid, linking
+from app.services import linking
+from legaltext import deid
 from app.services.taxonomy import all_terms
 from schemas.case import CaseRecordSchema
 from schemas.errors import flatten

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Law, LawArticle
-from app.services.citations import PREFIX
-from app.services.numerals import NUMERAL, to_int
+from legaltext.citations import PREFIX
+from legaltext.numerals import NUMERAL, to_int
 
 SEED_DIR = Path(__file__).resolve().parent.parent.parent / "seed_laws"
 DEPARTMENTS = {"宪法": "宪法及宪法相关法", "宪法相关法": "宪法及宪法相关法", "民法典": "民法商法",

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import CaseCitation, Law, LawArticle
-from app.services.citations import parse_citations
+from legaltext.citations import parse_citations
 
 
 class ArticleResolver:

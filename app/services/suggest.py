@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Case, TaxonomyTerm
-from app.services.citations import law_departments
+from legaltext.citations import law_departments
 from indexer.analysis import normalize_query
 
 VOCABULARY_TTL = 600  # seconds; new keywords show up within ten minutes

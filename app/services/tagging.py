@@ -7,7 +7,7 @@ Rules of a term (all optional; any one that fires suggests the term, with its ev
                   times in the whole text together
   laws            law short names (食品安全法); fire when the case cites the law (《…》)
   case_types      case types (刑事); fire on the case type
-Law topics come from cited laws through the law → department map (app/data/law_departments.json)
+Law topics come from cited laws through the law → department map (legaltext/data/law_departments.json)
 and replace the rules when the case cites any law of a department; procedural and state-organ
 laws (民事诉讼法, 人民法院组织法) count only when cited in the title/holding/legal basis, since
 judgments cite them for their own procedure, not for what the case is about.
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.services.citations import cited_laws, law_departments
+from legaltext.citations import cited_laws, law_departments
 
 STRONG_CITATION_TOPICS = {"诉讼与非诉讼程序法", "宪法及宪法相关法"}
 _STRONG_SECTIONS = {"holding", "legal_basis"}

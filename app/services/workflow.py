@@ -28,7 +28,8 @@ from app.models import ISSUER_KINDS, SECTION_KINDS, AuditEvent, Case, CaseRevisi
 from app.models.user import utcnow
 from app.models.workflow import WORKING_STATES
 from app.services import cases as case_service
-from app.services import deid, extract, importer, linking, tagging
+from app.services import importer, linking, tagging
+from legaltext import deid, extract
 from app.services import search as search_service
 from app.services.auth import Missing, PermissionDenied, audit, require
 from app.services.taxonomy import all_terms
@@ -546,7 +547,7 @@ class FindingView:
 
 
 def personal_data(record: dict) -> list[FindingView]:
-    """Personal data in a record's title and sections (app/services/deid.py), in reading order."""
+    """Personal data in a record's title and sections (legaltext/deid.py), in reading order."""
     sections = record.get("sections", [])
     out = []
     for f in deid.find_in_case(sections, record.get("title", "")):

@@ -14,8 +14,8 @@ from app.models import SECTION_KINDS, Case
 from app.services import catalog
 from app.services import search as search_service
 from app.services import laws as laws_service
-from app.services.citations import law_departments
-from app.services.numerals import NUMERAL, to_int
+from legaltext.citations import law_departments
+from legaltext.numerals import NUMERAL, to_int
 from app.urls import public_url
 from schemas.search import SearchArgsSchema, args_from_multidict
 

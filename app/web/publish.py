@@ -10,7 +10,7 @@ from marshmallow import ValidationError
 from app.models import CASE_TYPES, SECTION_KINDS, TaxonomyTerm
 from app.services import auth as auth_service
 from app.services import workflow
-from app.services.extract import ExtractError
+from legaltext.extract import ExtractError
 from app.services.taxonomy import all_terms
 from app.web.auth import field_errors, login_required
 

@@ -11,11 +11,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.services.numerals import NUMERAL, to_int
+from legaltext.numerals import NUMERAL, to_int
 
 PREFIX = "中华人民共和国"
 
-LAW_DEPARTMENTS = Path(__file__).resolve().parent.parent / "data" / "law_departments.json"
+LAW_DEPARTMENTS = Path(__file__).resolve().parent / "data" / "law_departments.json"
 _CITED = re.compile(r"《(?:中华人民共和国)?([^《》\n]{2,60}?)》")
 _REVISION_NOTE = re.compile(r"[（(]\d{4}年?[^）)]*[）)]$")
 
@@ -42,7 +42,7 @@ def cited_laws(text: str) -> set[str]:
 # ---- article-level citations ----------------------------------------------------------------
 # Citations such as 《中华人民共和国民法典》第一千一百六十五条第二款, 刑法第一百三十三条之一,
 # 该法第二十八条第（八）项, "第七十四条、第八十一条", "第十条至第十二条".
-SEED_LAWS = Path(__file__).resolve().parent.parent.parent / "seed_laws"
+SEED_LAWS = Path(__file__).resolve().parent.parent / "seed_laws"
 ALIASES = {"民诉法": "民事诉讼法", "刑诉法": "刑事诉讼法", "行诉法": "行政诉讼法", "消法": "消费者权益保护法",
            "消保法": "消费者权益保护法", "道交法": "道路交通安全法", "劳动法典": "劳动法", "物权法典": "物权法"}
 REPEALED_NATIONAL = ("合同法", "物权法", "侵权责任法", "婚姻法", "继承法", "担保法", "民法通则", "民法总则",
