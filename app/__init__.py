@@ -52,11 +52,31 @@ def register_proxy_fix(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind the database, migrations and the search backend."""
+    from app.services import index_sync  # noqa: F401  (its session events keep the index in step)
     from app.services.search import make_backend
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     app.extensions["search"] = make_backend(app.config)
+    _clean_orphan_indexes(app)
+
+
+def _clean_orphan_indexes(app: Flask) -> None:
+    """At start-up, delete what a killed rebuild left behind (skipped while a writer is busy)."""
+    from app.services.index_sync import cleanup
+    from indexer.backends.base import SearchUnavailable
+
+    with app.app_context():
+        try:
+            removed = cleanup()
+        except SearchUnavailable as exc:  # the engine may be down: start anyway, /healthz tells
+            app.logger.warning("orphan index clean-up skipped: %s", exc)
+            return
+        except Exception as exc:  # noqa: BLE001  (e.g. no database yet before `flask db upgrade`)
+            app.logger.info("orphan index clean-up skipped: %s", type(exc).__name__)
+            return
+    if removed:
+        app.logger.info("deleted orphan indexes left by a killed rebuild: %s", ", ".join(removed))
 
 
 def register_blueprints(app: Flask) -> None:

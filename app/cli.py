@@ -16,9 +16,8 @@ from tqdm import tqdm
 from app.extensions import db
 from app.models import Case, Law
 from app.services import cases as case_service
-from app.services import importer
+from app.services import importer, index_sync, linking
 from app.services import laws as laws_service
-from app.services import linking
 from app.services import search as search_service
 from app.services.taxonomy import SEED_FILE, TaxonomyError, load_terms
 from indexer.analysis import analysis_version
@@ -45,8 +44,7 @@ def run_import(paths: list[Path], quiet: bool = False, check_personal_data: bool
     """Import files with a progress bar; the index catches up after every batch."""
     with tqdm(total=_count_lines(paths), unit="行", desc="导入", disable=quiet, file=sys.stderr,
               mininterval=1.0) as bar:
-        report = importer.import_files(paths, on_line=bar.update, after_batch=search_service.sync_after_commit,
-                                       check_personal_data=check_personal_data)
+        report = importer.import_files(paths, on_line=bar.update, check_personal_data=check_personal_data)
     for error in report.errors:
         click.echo(f"错误 {error}", err=True)
     click.echo(
@@ -78,7 +76,7 @@ def export_cases(output, all_states: bool) -> None:
     """Export cases as interchange JSONL, in id order."""
     query = select(Case).order_by(Case.id)
     if not all_states:
-        query = query.filter_by(status="published")
+        query = query.where(Case.is_public)
     for case in db.session.scalars(query).yield_per(500):
         output.write(json.dumps(case_service.to_record(case), ensure_ascii=False) + "\n")
 
@@ -86,9 +84,9 @@ def export_cases(output, all_states: bool) -> None:
 @search_cli.command("reindex")
 def reindex() -> None:
     """Rebuild the index beside the live one and swap it in."""
-    with tqdm(total=search_service.published_count(), unit="件", desc="重建索引", file=sys.stderr) as bar:
+    with tqdm(total=index_sync.public_count(), unit="件", desc="重建索引", file=sys.stderr) as bar:
         try:
-            count = search_service.reindex(progress=bar.update)
+            count = index_sync.reindex(progress=bar.update)
         except (SearchUnavailable, EngineError) as exc:
             raise click.ClickException(f"重建索引失败，原索引继续提供服务：{exc}")
     click.echo(f"已索引 {count} 件案例。", err=True)
@@ -103,7 +101,7 @@ def sync(follow: bool, interval: float, max_backoff: float) -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # a service manager's stop ends the loop cleanly
     delay = interval
     while True:
-        report = search_service.sync()
+        report = index_sync.sync()
         if report.rows or report.error or not follow:
             click.echo(f"索引 {report.indexed}，删除 {report.deleted}，处理队列 {report.rows} 行。", err=True)
         if report.error:
@@ -121,17 +119,12 @@ def sync(follow: bool, interval: float, max_backoff: float) -> None:
 
 @search_cli.command("status")
 def status() -> None:
-    """Backend, alias and index, document count vs published cases, outbox backlog."""
-    health = search_service.backend().health()
-    published = search_service.published_count()
-    click.echo(json.dumps({
-        "backend": current_app.config["SEARCH_BACKEND"],
-        "engine": health,
-        "published_cases": published,
-        "in_step": health.get("documents") == published,
-        "outbox_backlog": search_service.queue.backlog(db.session),
-    }, ensure_ascii=False, indent=1))
-    if not health.get("ok"):
+    """Backend, index, documents vs public cases, outbox backlog; deletes orphans of killed rebuilds."""
+    removed = index_sync.cleanup()
+    state = index_sync.status()
+    click.echo(json.dumps({"backend": current_app.config["SEARCH_BACKEND"], **state, "removed_orphans": removed},
+                          ensure_ascii=False, indent=1))
+    if not state["engine"].get("ok"):
         sys.exit(1)
 
 
@@ -180,11 +173,11 @@ def seed() -> None:
         click.echo("建立法条检索索引……", err=True)
         laws_service.rebuild_article_index()
     report = run_import(sorted(SEED_DIR.glob("*.jsonl")))  # official publications: no per-case 脱敏 scan on seed (80 s)
-    search_service.sync()
+    index_sync.sync()
     engine = search_service.backend()
-    if engine.count() != search_service.published_count() or engine.analysis_version() != analysis_version():
+    if engine.count() != index_sync.public_count() or engine.analysis_version() != analysis_version():
         click.echo("索引与数据库或分词词典不一致，重建索引。", err=True)  # index deleted, or dictionary changed
-        search_service.reindex()
+        index_sync.reindex()
     if not report.ok:
         sys.exit(1)
 

@@ -8,8 +8,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
-from app.services.auth import Missing, PermissionDenied
-from app.services.workflow import WorkflowError
+from app.services.errors import Missing, PermissionDenied, WorkflowError
 from app.web.auth import CsrfFailed
 from indexer.backends.base import SearchUnavailable
 from schemas.errors import error_body

@@ -10,18 +10,20 @@ PostgreSQL, an advisory lock (processes on several machines sharing one database
 from __future__ import annotations
 
 import contextlib
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
 
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from app.models import IndexQueue
-from indexer.backends.base import SearchUnavailable
+from indexer.backends.base import IndexBusy, SearchUnavailable
 from indexer.documents import SearchDocument
 
 BATCH = 500
 ADVISORY_LOCK_KEY = 0x79_61_6E_73  # "yans": one cluster-wide lock for index writers
+ADVISORY_LOCK_WAIT = 30.0  # seconds a waiting writer polls for the database lock
 # load(ids) → (documents for ids that should be searchable, ids that should not)
 Loader = Callable[[list[int]], tuple[list[SearchDocument], list[int]]]
 
@@ -34,11 +36,21 @@ class DrainReport:
     deleted: int = 0
     rows: int = 0
     error: str | None = None
+    busy: bool = False  # another writer held the lock; the rows wait for it or the next drain
 
 
 def enqueue(session: Session, case_ids: Iterable[int], op: str = "upsert") -> None:
-    """Add outbox rows to the caller's transaction (committed with the case change)."""
+    """Add outbox rows to the caller's transaction (committed with the case change).
+
+    Called by the session events of app/services/index_sync.py only: nobody enqueues by hand.
+    """
     session.add_all(IndexQueue(case_id=case_id, op=op) for case_id in case_ids)
+
+
+def oldest_age(session: Session, now) -> float | None:
+    """Seconds the oldest waiting row has waited, or None when the outbox is empty."""
+    oldest = session.scalar(select(func.min(IndexQueue.created_at)))
+    return (now - oldest).total_seconds() if oldest else None
 
 
 def backlog(session: Session) -> int:
@@ -47,21 +59,29 @@ def backlog(session: Session) -> int:
 
 
 @contextlib.contextmanager
-def writer_lock(session: Session, backend) -> Iterator[None]:
-    """Serialise index writers: the backend's lock, and PostgreSQL's advisory lock when shared."""
-    with backend.locked(), _database_lock(session):
+def writer_lock(session: Session, backend, wait: bool = True) -> Iterator[None]:
+    """Serialise index writers: the backend's lock, and PostgreSQL's advisory lock when shared.
+
+    wait=False (drains inside a web request) raises IndexBusy at once instead of waiting.
+    """
+    with backend.locked(wait), _database_lock(session, wait):
         yield
 
 
 @contextlib.contextmanager
-def _database_lock(session: Session) -> Iterator[None]:
+def _database_lock(session: Session, wait: bool) -> Iterator[None]:
     """On PostgreSQL, hold an advisory lock on a connection of its own (commits don't release it)."""
     engine = session.get_bind()
     if engine.dialect.name != "postgresql":
         yield  # SQLite lives on one machine: the backend's file lock is enough
         return
     with engine.connect() as conn:
-        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+        deadline = time.monotonic() + (ADVISORY_LOCK_WAIT if wait else 0.0)
+        while not conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY}).scalar():
+            if time.monotonic() >= deadline:
+                conn.rollback()
+                raise IndexBusy("search index is busy (another machine's writer holds the database lock)")
+            time.sleep(0.1)
         conn.commit()
         try:
             yield
@@ -70,12 +90,19 @@ def _database_lock(session: Session) -> Iterator[None]:
             conn.commit()
 
 
-def drain(session: Session, backend, load: Loader, max_rows: int | None = None) -> DrainReport:
-    """Apply waiting rows to the backend in id order; on engine failure leave them, noted."""
+def drain(session: Session, backend, load: Loader, max_rows: int | None = None, wait: bool = True) -> DrainReport:
+    """Apply waiting rows to the backend in id order; on engine failure leave them, noted.
+
+    With wait=False a busy writer lock ends the drain at once (report.busy): the rows stay for
+    whoever holds the lock, the next drain, or `flask search sync --follow`.
+    """
     report = DrainReport()
     try:
-        with writer_lock(session, backend):
+        with writer_lock(session, backend, wait):
             _drain_locked(session, backend, load, max_rows, report)
+    except IndexBusy as exc:  # not a failure of the engine: nothing to note on the rows
+        session.rollback()
+        report.busy, report.error = True, f"{type(exc).__name__}: {exc}"
     except SearchUnavailable as exc:  # could not even lock/open the index
         session.rollback()
         waiting = session.scalars(select(IndexQueue.id).order_by(IndexQueue.id).limit(BATCH)).all()

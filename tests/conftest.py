@@ -16,8 +16,18 @@ from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
-from tests.helpers import (CSRF, PG_URL, STAFF_PASSWORD, drop_engine_indices, engine_config, make_config,
-                           migrate_to_head, pg_database, settings_for, start_engine)
+from tests.helpers import (
+    CSRF,
+    PG_URL,
+    STAFF_PASSWORD,
+    drop_engine_indices,
+    engine_config,
+    make_config,
+    migrate_to_head,
+    pg_database,
+    settings_for,
+    start_engine,
+)
 
 
 @pytest.fixture(scope="session")
@@ -33,13 +43,18 @@ def template_db(tmp_path_factory):
 
 
 @pytest.fixture()
-def app(tmp_path, template_db):
-    """A fresh app on an empty, migrated database with the seed taxonomies loaded."""
+def app(request, tmp_path, template_db):
+    """A fresh app on an empty, migrated database with the seed taxonomies loaded.
+
+    `@pytest.mark.settings(NAME=value, …)` on a test sets app settings for it.
+    """
+    marker = request.node.get_closest_marker("settings")
+    settings = marker.kwargs if marker else {}
     if PG_URL:
-        config = make_config(tmp_path, template_db)
+        config = make_config(tmp_path, template_db, **settings)
     else:
         shutil.copy(template_db, tmp_path / "test.sqlite3")
-        config = make_config(tmp_path)
+        config = make_config(tmp_path, **settings)
     application = create_app(config)
     with application.app_context():
         if PG_URL:

@@ -17,7 +17,6 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
-
 ROOT = Path(__file__).resolve().parent.parent
 SEED_DIR = ROOT / "seed_cases"
 PG_URL = os.environ.get("TEST_DATABASE_URL")

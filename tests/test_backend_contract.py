@@ -3,10 +3,10 @@ import threading
 
 import pytest
 
+from indexer.analysis import index_text, normalize
 from indexer.backends.base import SearchRequest
 from indexer.backends.fts5 import Fts5Backend
 from indexer.documents import FIELDS, SearchDocument
-from indexer.analysis import index_text, normalize
 from indexer.query import parse_query
 
 pytestmark = pytest.mark.nodb
@@ -23,7 +23,7 @@ CASES = {
 def make_doc(doc_id: int) -> SearchDocument:
     """A search document for one of the contract cases."""
     title, body, case_type, date, hot = CASES[doc_id]
-    fields = {name: "" for name in FIELDS}
+    fields = dict.fromkeys(FIELDS, "")
     fields["title"], fields["body"] = index_text(title), index_text(body)
     return SearchDocument(
         id=doc_id, fields=fields, sort_date=date, text=normalize(title + "\n" + body),

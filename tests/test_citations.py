@@ -1,9 +1,9 @@
 """The citation parser: the forms the issue names, and precision/recall on the hand-labelled gold set."""
 import pytest
 
+from bench.citation_eval import evaluate
 from legaltext.citations import normalize_law_title, parse_citations
 from legaltext.numerals import to_int
-from bench.citation_eval import evaluate
 
 pytestmark = pytest.mark.nodb
 

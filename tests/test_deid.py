@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
+from bench.deid_eval import evaluate, load
 from legaltext import deid
 from legaltext.deid import TITLE, find, find_in_case, id_checksum_ok, luhn_ok, replace_all
-from bench.deid_eval import evaluate, load
 
 pytestmark = pytest.mark.nodb
 

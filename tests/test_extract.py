@@ -13,7 +13,11 @@ import pytest
 
 from legaltext import extract
 from legaltext.extract import (
-    ExtractError, extract_text, match_heading, prefill_from_upload, split_sections,
+    ExtractError,
+    extract_text,
+    match_heading,
+    prefill_from_upload,
+    split_sections,
 )
 
 pytestmark = pytest.mark.nodb
@@ -253,7 +257,7 @@ def test_refuses_wrong_magic_bytes():
 def test_refuses_too_large_and_empty(monkeypatch):
     assert refusal("a.txt", b"").code == "file_empty"
     assert refusal("a.txt", "\u3000\r\n  \r\n".encode("utf-8")).code == "file_empty"
-    big = "基本案情\n".encode("utf-8") * (extract.MAX_UPLOAD_BYTES // 12 + 1)
+    big = "基本案情\n".encode() * (extract.MAX_UPLOAD_BYTES // 12 + 1)
     assert len(big) > extract.MAX_UPLOAD_BYTES
     assert refusal("a.txt", big).code == "file_too_large"
 

@@ -3,8 +3,8 @@ a publisher uploads a .docx, fixes flagged names with one click, submits; a revi
 with a comment; the publisher fixes and resubmits; the reviewer publishes; the public finds it
 within a second; an edit stays private until approved; withdrawal leaves search and answers 410."""
 import pytest
-
 from test_extract import make_docx
+
 from tests.helpers import chromium, serve, sign_in
 
 pytestmark = pytest.mark.browser

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Case, CaseRevision, Issuer, User
 from app.services import auth as auth_service
-from app.services import workflow
+from app.services import deid_review, revisions, uploads, workflow
 from app.services.auth import PermissionDenied
 from tests.helpers import CSRF, sample_record
 
@@ -29,13 +29,13 @@ def record(**overrides) -> dict:
 @pytest.fixture()
 def world(app, accounts):
     """org_a's cases in every state the routes act on: published, a draft, a submission."""
-    published = workflow.save(accounts.publisher, None, record(title="已发布案例"))
+    published = revisions.save(accounts.publisher, None, record(title="已发布案例"))
     workflow.submit(accounts.publisher, published.id)
     workflow.approve(accounts.reviewer, published.id)
-    draft = workflow.save(accounts.publisher, None, record(title="草稿案例"))
-    submitted = workflow.save(accounts.publisher, None, record(title="待审案例"))
+    draft = revisions.save(accounts.publisher, None, record(title="草稿案例"))
+    submitted = revisions.save(accounts.publisher, None, record(title="待审案例"))
     workflow.submit(accounts.publisher, submitted.id)
-    named = workflow.save(accounts.publisher, None, record(title="含个人信息的草稿", sections=[
+    named = revisions.save(accounts.publisher, None, record(title="含个人信息的草稿", sections=[
         {"kind": "facts", "heading": "基本案情", "text": "原告王小明，住某市延安西路2299号，电话13912342781。"}]))
     accounts.lecturer.locked_until = dt.datetime(2999, 1, 1)  # so that "unlock" has something to do
     db.session.commit()
@@ -153,17 +153,17 @@ def test_web_created_case_always_belongs_to_the_publishers_organisation(app, cli
 
 # ---- the same rules hold without any view --------------------------------------------------
 SERVICE_CALLS = {
-    "save new": (lambda w, u: workflow.save(u, None, record()), {"publisher", "other_publisher"}),
-    "save existing": (lambda w, u: workflow.save(u, w.case.id, record()), {"publisher"}),
+    "save new": (lambda w, u: revisions.save(u, None, record()), {"publisher", "other_publisher"}),
+    "save existing": (lambda w, u: revisions.save(u, w.case.id, record()), {"publisher"}),
     "submit": (lambda w, u: workflow.submit(u, w.draft.id), {"publisher"}),
     "discard": (lambda w, u: workflow.discard(u, w.draft.id), {"publisher"}),
-    "replace personal data": (lambda w, u: workflow.replace_personal_data(u, w.named.id), {"publisher"}),
-    "import drafts": (lambda w, u: workflow.import_drafts(u, "a.jsonl", b"{}"), {"publisher", "other_publisher"}),
+    "replace personal data": (lambda w, u: deid_review.replace_personal_data(u, w.named.id), {"publisher"}),
+    "import drafts": (lambda w, u: uploads.import_drafts(u, "a.jsonl", b"{}"), {"publisher", "other_publisher"}),
     "approve": (lambda w, u: workflow.approve(u, w.submitted.id), {"reviewer"}),
     "return": (lambda w, u: workflow.send_back(u, w.submitted.id, "意见"), {"reviewer"}),
     "withdraw": (lambda w, u: workflow.withdraw(u, w.case.id, "原因"), {"publisher", "reviewer", "admin"}),
-    "history": (lambda w, u: workflow.revisions(u, w.case.id), {"publisher", "reviewer", "admin"}),
-    "queue": (lambda w, u: workflow.review_queue(u), {"reviewer"}),
+    "history": (lambda w, u: revisions.revisions(u, w.case.id), {"publisher", "reviewer", "admin"}),
+    "queue": (lambda w, u: revisions.review_queue(u), {"reviewer"}),
     "create user": (lambda w, u: auth_service.create_user(u, {"username": "zz", "role": "reviewer",
                                                               "password": "Good-password-9"}), {"admin"}),
     "reset password": (lambda w, u: auth_service.reset_password(u, w.accounts.lecturer.id, "Good-password-9"),

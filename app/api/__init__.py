@@ -5,7 +5,7 @@ from flask import Blueprint, abort, jsonify, request
 
 from app.api.openapi import openapi_document
 from app.extensions import db
-from app.models import Case
+from app.models import Case, CaseStatus
 from app.services import cases as case_service
 from app.services import search as search_service
 from app.services.taxonomy import all_terms
@@ -48,7 +48,7 @@ def get_case(case_id: int):
 def _gone_or_missing(case_id: int):
     """410 for a withdrawn case (it was public and is not any more), else 404."""
     case = db.session.get(Case, case_id)
-    abort(410 if case is not None and case.status == "withdrawn" else 404)
+    abort(410 if case is not None and case.status == CaseStatus.WITHDRAWN else 404)
 
 
 @api.get("/cases")

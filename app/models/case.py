@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 
 from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -31,8 +33,17 @@ SECTION_KINDS = {
     "remedy": "权利救济途径",
     "other": "其他",
 }
-# Publication states; the review workflow (draft → submitted → …) builds on these.
-STATUSES = ("draft", "submitted", "returned", "published", "withdrawn")
+
+
+class CaseStatus(StrEnum):
+    """Whether the public sees a case. Review states (submitted, returned …) belong to its revisions."""
+
+    DRAFT = "draft"  # never published: only its organisation and the reviewers see it
+    PUBLISHED = "published"
+    WITHDRAWN = "withdrawn"  # was public; its page answers 410 with the reason
+
+
+CASE_STATUS_LABELS = {CaseStatus.DRAFT: "未公开", CaseStatus.PUBLISHED: "已公开", CaseStatus.WITHDRAWN: "已撤回"}
 
 
 class Issuer(db.Model):
@@ -68,7 +79,7 @@ class Case(db.Model):
     keywords: Mapped[list[str] | None] = mapped_column(JSON)
     source_name: Mapped[str | None] = mapped_column(String(500))
     source_url: Mapped[str | None] = mapped_column(String(2000))
-    status: Mapped[str] = mapped_column(String(20), default="published", index=True)
+    status: Mapped[str] = mapped_column(String(20), default=CaseStatus.PUBLISHED, index=True)
     # SHA-256 of the interchange record, so an unchanged re-import touches nothing.
     content_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
@@ -83,12 +94,27 @@ class Case(db.Model):
         cascade="all, delete-orphan",
         lazy="selectin",
     )
-    tags: Mapped[list["CaseTag"]] = relationship(  # noqa: F821 (defined in taxonomy.py)
+    tags: Mapped[list[CaseTag]] = relationship(  # noqa: F821 (defined in taxonomy.py)
         back_populates="case", cascade="all, delete-orphan", lazy="selectin"
     )
-    citations: Mapped[list["CaseCitation"]] = relationship(  # noqa: F821 (defined in law.py)
+    citations: Mapped[list[CaseCitation]] = relationship(  # noqa: F821 (defined in law.py)
         order_by="CaseCitation.position", cascade="all, delete-orphan", lazy="select"
     )
+
+    @hybrid_property
+    def is_public(self) -> bool:
+        """The one rule for "the public may see this case" (also a SQL condition: .where(Case.is_public))."""
+        return self.status == CaseStatus.PUBLISHED
+
+    @property
+    def was_public(self) -> bool:
+        """Published now or before (withdrawn): there is a public version to compare with."""
+        return self.status in (CaseStatus.PUBLISHED, CaseStatus.WITHDRAWN)
+
+    @property
+    def status_label(self) -> str:
+        """The public state's Chinese name."""
+        return CASE_STATUS_LABELS.get(CaseStatus(self.status), self.status)
 
     @property
     def year(self) -> int | None:

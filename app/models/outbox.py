@@ -7,6 +7,7 @@ from sqlalchemy import DateTime, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
+from app.models.user import utcnow
 
 
 class IndexQueue(db.Model):
@@ -20,7 +21,8 @@ class IndexQueue(db.Model):
     op: Mapped[str] = mapped_column(String(10))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+    # Python's UTC clock, like every other table: /healthz compares it with utcnow().
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, server_default=func.now(), index=True)
 
 
 class ZeroResultQuery(db.Model):

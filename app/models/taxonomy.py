@@ -36,5 +36,5 @@ class CaseTag(db.Model):
     auto: Mapped[bool] = mapped_column(Boolean, default=True)
     evidence: Mapped[str] = mapped_column(String(500), default="")
 
-    case: Mapped["Case"] = relationship(back_populates="tags")  # noqa: F821
+    case: Mapped[Case] = relationship(back_populates="tags")  # noqa: F821
     term: Mapped[TaxonomyTerm] = relationship(lazy="joined")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,16 +11,30 @@ from app.extensions import db
 from app.models.case import Case
 from app.models.user import User, utcnow
 
-# draft → submitted → (returned | published); a newer published revision supersedes the old one.
+
+class RevisionState(StrEnum):
+    """draft → submitted → (returned → submitted …| published); a newer published one supersedes it."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    PUBLISHED = "published"
+    SUPERSEDED = "superseded"
+    DISCARDED = "discarded"
+
+
 REVISION_STATES = {
-    "draft": "草稿",
-    "submitted": "待审核",
-    "returned": "已退回",
-    "published": "已发布",
-    "superseded": "已被新版本取代",
-    "discarded": "已放弃",
+    RevisionState.DRAFT: "草稿",
+    RevisionState.SUBMITTED: "待审核",
+    RevisionState.RETURNED: "已退回",
+    RevisionState.PUBLISHED: "已发布",
+    RevisionState.SUPERSEDED: "已被新版本取代",
+    RevisionState.DISCARDED: "已放弃",
 }
-WORKING_STATES = ("draft", "submitted", "returned")
+# The one revision of a case that is being edited or reviewed is in one of these.
+WORKING_STATES = (RevisionState.DRAFT, RevisionState.SUBMITTED, RevisionState.RETURNED)
+# A publisher may still change it (a submitted one waits for the reviewer).
+EDITABLE_STATES = (RevisionState.DRAFT, RevisionState.RETURNED)
 
 
 class CaseRevision(db.Model):
@@ -54,7 +69,7 @@ class CaseRevision(db.Model):
     @property
     def state_label(self) -> str:
         """The state's Chinese name."""
-        return REVISION_STATES.get(self.state, self.state)
+        return REVISION_STATES.get(RevisionState(self.state), self.state)
 
 
 class AuditEvent(db.Model):

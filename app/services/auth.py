@@ -19,6 +19,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.extensions import db
 from app.models import ISSUER_KINDS, ROLES, AuditEvent, Case, Issuer, LoginAttempt, User, UserSession
 from app.models.user import utcnow
+from app.services.errors import Missing, PermissionDenied
 from schemas.fields import ChineseSchema, Int, Str, length, one_of
 
 # Who may do what. Publishers are further limited to their own organisation's cases.
@@ -34,18 +35,6 @@ PERMISSIONS = {
 USERNAME = re.compile(r"[A-Za-z0-9_.\-]{3,80}")
 # Compared against when the user does not exist, so timing does not reveal which names exist.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
-
-
-class PermissionDenied(Exception):
-    """The acting user may not do this (answered with 403)."""
-
-    def __init__(self, message: str = "您没有执行此操作的权限。"):
-        super().__init__(message)
-        self.message = message
-
-
-class Missing(Exception):
-    """The requested user, case or revision does not exist (answered with 404)."""
 
 
 class LoginRefused(Exception):

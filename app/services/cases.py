@@ -7,9 +7,8 @@ import json
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Case, CaseSection, CaseTag, Issuer, TaxonomyTerm
+from app.models import Case, CaseSection, CaseStatus, CaseTag, Issuer, TaxonomyTerm
 from app.services import linking, tagging
-from indexer import queue
 from schemas.case import CaseRecordSchema
 
 _record_schema = CaseRecordSchema()
@@ -55,7 +54,7 @@ def upsert(data: dict, terms: list[TaxonomyTerm], issuers: IssuerCache, existing
 
     `data` is the output of CaseRecordSchema.load. Automatic tags are recomputed; tags a
     person set (auto=False) are kept. Pass `existing` (and looked_up=True) when the caller
-    already fetched the row. The caller flushes and then calls `enqueue_changed`.
+    already fetched the row. The caller commits; the outbox rows come with it (index_sync).
     """
     digest = record_hash(_record_schema.dump(data))
     case = existing if looked_up else db.session.scalar(select(Case).filter_by(source_id=data["source_id"]))
@@ -63,7 +62,7 @@ def upsert(data: dict, terms: list[TaxonomyTerm], issuers: IssuerCache, existing
         return case, "unchanged"
     state = "updated"
     if case is None:
-        case = Case(source_id=data["source_id"], status="published")
+        case = Case(source_id=data["source_id"], status=CaseStatus.PUBLISHED)
         state = "created"
     with db.session.no_autoflush:  # the issuer look-up must not flush a half-filled case
         _assign(case, data, issuers)
@@ -72,11 +71,6 @@ def upsert(data: dict, terms: list[TaxonomyTerm], issuers: IssuerCache, existing
         apply_auto_tags(case, terms)  # law topics follow the citations
     db.session.add(case)
     return case, state
-
-
-def enqueue_changed(cases: list[Case]) -> None:
-    """Outbox rows for flushed cases, in the caller's transaction."""
-    queue.enqueue(db.session, [case.id for case in cases])
 
 
 def existing_by_source_id(source_ids: list[str]) -> dict[str, Case]:
@@ -114,12 +108,12 @@ def apply_auto_tags(case: Case, terms: list[TaxonomyTerm]) -> None:
 def get_published(case_id: int) -> Case | None:
     """A case the public may see, or None."""
     case = db.session.get(Case, case_id)
-    return case if case is not None and case.status == "published" else None
+    return case if case is not None and case.is_public else None
 
 
 def find_by_source_id(source_id: str) -> Case | None:
     """A published case by its interchange id, or None."""
-    return db.session.scalar(select(Case).filter_by(source_id=source_id, status="published"))
+    return db.session.scalar(select(Case).where(Case.source_id == source_id, Case.is_public))
 
 
 def tag_list(case: Case, scheme: str) -> list[dict]:

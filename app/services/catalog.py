@@ -5,9 +5,9 @@ from dataclasses import dataclass, field
 
 from app.models import ISSUER_KINDS
 from app.services import search as search_service
-from legaltext.citations import law_departments
 from app.services.taxonomy import all_terms
 from indexer.backends.base import SearchUnavailable
+from legaltext.citations import law_departments
 
 # The issuing-body kinds the home page offers as entries (法院、检察院、监察机关、行政执法机关、司法行政机关).
 HOME_ISSUER_KINDS = ("court", "procuratorate", "supervisory", "enforcement", "judicial_admin")

@@ -7,9 +7,9 @@ still import. Batches are committed together with their outbox rows.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 from marshmallow import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
@@ -18,8 +18,8 @@ from app.extensions import db
 from app.models import AuditEvent
 from app.services import cases as case_service
 from app.services import linking
-from legaltext import deid
 from app.services.taxonomy import all_terms
+from legaltext import deid
 from schemas.case import CaseRecordSchema
 from schemas.errors import flatten
 
@@ -93,17 +93,17 @@ def parse_line(text: str) -> tuple[dict | None, list[tuple[str, str]]]:
 
 
 def import_files(
-    paths: Iterable[Path], on_line: Callable[[], None] | None = None, after_batch: Callable[[], None] | None = None,
-    check_personal_data: bool = False,
+    paths: Iterable[Path], on_line: Callable[[], None] | None = None, check_personal_data: bool = False,
 ) -> ImportReport:
-    """Import every line of every file; `on_line` ticks a progress bar, `after_batch` drains.
+    """Import every line of every file; `on_line` ticks a progress bar. Each batch commits with its
+    outbox rows, and the index catches up after each commit (app/services/index_sync.py).
 
     Imported cases are already-public official publications: they bypass the de-identification
     block, but with `check_personal_data` the findings of every new or changed case are recorded
     in the audit log (kinds and counts only, never the personal data itself).
     """
     report = ImportReport()
-    writer = _BatchWriter(report, after_batch, check_personal_data)
+    writer = _BatchWriter(report, check_personal_data)
     for path in paths:
         for number, text, decode_error in read_lines(Path(path)):
             problems = [("_line", decode_error)] if decode_error else []
@@ -123,9 +123,8 @@ def import_files(
 class _BatchWriter:
     """Writes validated lines in batches; a batch that fails is retried line by line."""
 
-    def __init__(self, report: ImportReport, after_batch, check_personal_data: bool = False):
+    def __init__(self, report: ImportReport, check_personal_data: bool = False):
         self.report = report
-        self.after_batch = after_batch
         self.check_personal_data = check_personal_data
         self.terms = all_terms()
         self.issuers = case_service.IssuerCache()
@@ -152,11 +151,9 @@ class _BatchWriter:
             states = self._write_one_by_one(batch)
         for state in states:
             setattr(self.report, state, getattr(self.report, state) + 1)
-        if self.after_batch:
-            self.after_batch()
 
     def _write(self, batch) -> list[str]:
-        """Upsert every line of the batch and their outbox rows; the caller commits."""
+        """Upsert every line of the batch; the caller commits (the outbox rows come with it)."""
         existing = case_service.existing_by_source_id([data["source_id"] for _, _, data in batch])
         changed, states = [], []
         for _, _, data in batch:
@@ -172,7 +169,6 @@ class _BatchWriter:
         if self.check_personal_data:
             for case in {id(c): c for c in changed}.values():
                 self._record_findings(case)
-        case_service.enqueue_changed(list({id(c): c for c in changed}.values()))
         return states
 
     def _record_findings(self, case) -> None:

@@ -11,20 +11,18 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import Case, IndexQueue, ZeroResultQuery
+from app.models import Case, ZeroResultQuery
 from app.services.cases import tag_list
 from app.services.taxonomy import all_terms
-from indexer import queue
+from indexer.analysis import normalize_query, query_tokens
 from indexer.backends.base import SearchRequest, SearchResult, SearchUnavailable
 from indexer.backends.elastic import ElasticBackend
 from indexer.backends.engine_client import CLIENTS, ConnectionSettings
 from indexer.documents import FACETS, FILTER_ONLY, build_document
 from indexer.highlight import highlight_title, snippets
-from indexer.analysis import normalize_query, query_tokens
 from indexer.query import parse_query
 
 log = logging.getLogger(__name__)
-REBUILD_CHUNK = 500
 
 
 def make_backend(config):
@@ -51,63 +49,6 @@ def backend():
     return current_app.extensions["search"]
 
 
-# ---- keeping the index in step with the database ------------------------------------------
-def load_documents(ids: list[int]):
-    """Search documents for the published cases among `ids`, and the ids that must not show."""
-    query = select(Case).where(Case.id.in_(ids)).options(selectinload(Case.citations))
-    rows = db.session.scalars(query).all() if ids else []
-    docs = [build_document(c) for c in rows if c.status == "published"]
-    shown = {d.id for d in docs}
-    return docs, [i for i in ids if i not in shown]
-
-
-def sync() -> queue.DrainReport:
-    """Apply every waiting outbox row to the index."""
-    return queue.drain(db.session, backend(), load_documents)
-
-
-def sync_after_commit() -> None:
-    """Drain right after a commit when configured (embedded engine); never raises."""
-    if not current_app.config["SEARCH_SYNC_ON_COMMIT"]:
-        return
-    report = sync()
-    if report.error:
-        log.warning("index sync left rows queued: %s", report.error)
-
-
-def published_count() -> int:
-    """Number of published cases (what the index should hold)."""
-    return db.session.scalar(select(func.count()).select_from(Case).filter_by(status="published")) or 0
-
-
-def _published_documents():
-    """Search documents of every published case, streamed in id order."""
-    last_id = 0
-    while True:
-        chunk = db.session.scalars(
-            select(Case).where(Case.status == "published", Case.id > last_id).order_by(Case.id)
-            .options(selectinload(Case.citations)).limit(REBUILD_CHUNK)
-        ).all()
-        if not chunk:
-            return
-        for case in chunk:
-            yield build_document(case)
-        last_id = chunk[-1].id
-        db.session.expunge_all()  # keep memory flat on large rebuilds
-
-
-def reindex(progress=None) -> int:
-    """Rebuild the whole index from the database beside the live one, swap, then catch up."""
-    engine = backend()
-    with queue.writer_lock(db.session, engine):
-        covered = db.session.scalar(select(func.max(IndexQueue.id))) or 0
-        count = engine.rebuild(_published_documents(), progress)
-        db.session.execute(IndexQueue.__table__.delete().where(IndexQueue.id <= covered))
-        db.session.commit()
-    sync()
-    return count
-
-
 # ---- answering searches ---------------------------------------------------------------------
 @dataclass
 class SearchPage:
@@ -130,7 +71,7 @@ def search(args: dict) -> SearchPage:
     result: SearchResult = backend().search(request)
     cases = {c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_(result.ids)))} if result.ids else {}
     terms = parsed.highlight_terms()
-    hits = [_hit(cases[i], terms) for i in result.ids if i in cases and cases[i].status == "published"]
+    hits = [_hit(cases[i], terms) for i in result.ids if i in cases and cases[i].is_public]
     facets = {name: [{"value": v, "count": n} for v, n in values] for name, values in result.facets.items()}
     if result.total == 0 and not parsed.is_empty and request.page == 1:
         record_zero_result(parsed.raw)
@@ -170,7 +111,7 @@ def similar_cases(case: Case, limit: int = 5) -> list[Case]:
         log.warning("similar cases unavailable: %s", exc)
         return []
     rows = {c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_(ids)))} if ids else {}
-    return [rows[i] for i in ids if i in rows and rows[i].status == "published"][:limit]
+    return [rows[i] for i in ids if i in rows and rows[i].is_public][:limit]
 
 
 def topic_words(terms: list[str]) -> list[str]:

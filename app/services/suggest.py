@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Case, TaxonomyTerm
-from legaltext.citations import law_departments
 from indexer.analysis import normalize_query
+from legaltext.citations import law_departments
 
 VOCABULARY_TTL = 600  # seconds; new keywords show up within ten minutes
 _cache: dict = {"at": None, "words": []}
@@ -18,9 +18,9 @@ def _vocabulary() -> list[tuple[str, str]]:
     """(word, kind) pairs to suggest from, rebuilt every VOCABULARY_TTL seconds."""
     # "at" starts as None, not 0: monotonic() counts from boot, so 0 looks fresh for ten minutes after one.
     if _cache["at"] is None or time.monotonic() - _cache["at"] > VOCABULARY_TTL:
-        words = {name: "法律" for name in law_departments()}
-        words.update({name: "主题" for name in db.session.scalars(select(TaxonomyTerm.name))})
-        for keywords in db.session.scalars(select(Case.keywords).where(Case.status == "published")):
+        words = dict.fromkeys(law_departments(), "法律")
+        words.update(dict.fromkeys(db.session.scalars(select(TaxonomyTerm.name)), "主题"))
+        for keywords in db.session.scalars(select(Case.keywords).where(Case.is_public)):
             for keyword in keywords or []:
                 words.setdefault(keyword, "关键词")
         _cache.update(at=time.monotonic(), words=sorted(words.items(), key=lambda w: (len(w[0]), w[0])))
@@ -41,7 +41,7 @@ def suggest(q: str, limit: int = 8) -> list[dict]:
     words.sort(key=lambda wk: not wk[0].startswith(text))
     out = [{"text": w, "kind": k} for w, k in words[: limit - 3]]
     titles = db.session.scalars(
-        select(Case.title).where(Case.status == "published", Case.title.like(_like_pattern(text), escape="\\"))
+        select(Case.title).where(Case.is_public, Case.title.like(_like_pattern(text), escape="\\"))
         .order_by(Case.published_date.desc().nulls_last(), Case.id.desc()).limit(limit - len(out))
     )
     out += [{"text": title, "kind": "案例"} for title in titles]

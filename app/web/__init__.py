@@ -10,13 +10,13 @@ from sqlalchemy import text
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
-from app.models import SECTION_KINDS, Case
-from app.services import catalog
-from app.services import search as search_service
+from app.models import SECTION_KINDS, Case, CaseStatus
+from app.services import catalog, index_sync
 from app.services import laws as laws_service
+from app.services import search as search_service
+from app.urls import public_url
 from legaltext.citations import law_departments
 from legaltext.numerals import NUMERAL, to_int
-from app.urls import public_url
 from schemas.search import SearchArgsSchema, args_from_multidict
 
 web = Blueprint("web", __name__)
@@ -182,9 +182,9 @@ def article_search():
 def case_page(case_id: int):
     """One case: metadata, sections with a table of contents, cited articles, source, similar cases."""
     case = db.session.get(Case, case_id) or abort(404)
-    if case.status == "withdrawn":
+    if case.status == CaseStatus.WITHDRAWN:
         return withdrawn_notice(case)
-    if case.status != "published":
+    if not case.is_public:
         abort(404)
     return render_template(
         "case.html", case=case, similar=search_service.similar_cases(case),
@@ -198,7 +198,7 @@ def case_page(case_id: int):
 
 def withdrawn_notice(case: Case):
     """410 Gone with a notice: the title, when it was withdrawn and the stated reason."""
-    from app.services.workflow import withdrawal_notice
+    from app.services.revisions import withdrawal_notice
 
     event = withdrawal_notice(case)
     return render_template("publish/withdrawn.html", case=case, event=event), 410
@@ -206,17 +206,19 @@ def withdrawn_notice(case: Case):
 
 @web.get("/healthz")
 def healthz():
-    """Database and search engine state; 503 if either is down."""
+    """Database and search state: "ok"; "degraded" (200) when the index lags the database; 503 when down."""
     try:
         db.session.execute(text("SELECT 1"))
         database = {"ok": True}
     except Exception as exc:  # any driver error means "down" here
         db.session.rollback()
         database = {"ok": False, "error": type(exc).__name__}
-    engine = search_service.backend().health()
-    ok = database["ok"] and engine["ok"]
-    body = {"status": "ok" if ok else "degraded", "database": database, "search": engine}
-    if ok:
-        body["search"]["outbox_backlog"] = search_service.queue.backlog(db.session)
-        body["cases"] = search_service.published_count()
-    return jsonify(body), 200 if ok else 503
+    if not database["ok"]:
+        return jsonify({"status": "down", "database": database}), 503
+    state = index_sync.status()
+    if not state["engine"]["ok"]:
+        return jsonify({"status": "down", "database": database, "search": state["engine"]}), 503
+    body = {"status": "ok" if state["in_step"] else "degraded", "database": database, "search": state["engine"],
+            "outbox_backlog": state["outbox_backlog"], "outbox_oldest_seconds": state["outbox_oldest_seconds"],
+            "cases": state["public_cases"], "problems": state["problems"]}
+    return jsonify(body), 200

@@ -7,12 +7,13 @@ import re
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from app.models import CASE_TYPES, SECTION_KINDS, TaxonomyTerm
+from app.models import CASE_TYPES, SECTION_KINDS, RevisionState, TaxonomyTerm
+from app.models.workflow import WORKING_STATES
 from app.services import auth as auth_service
-from app.services import workflow
-from legaltext.extract import ExtractError
+from app.services import deid_review, errors, revision_diff, revisions, uploads, workflow
 from app.services.taxonomy import all_terms
 from app.web.auth import field_errors, login_required
+from legaltext.extract import ExtractError
 
 bp = Blueprint("publish", __name__, url_prefix="/publish")
 TEXT_FIELDS = ("title", "summary", "case_type", "document_number", "case_number", "court", "region",
@@ -93,7 +94,7 @@ def _render_editor(state: dict, record: dict, checked: set[str], suggestions: di
     if not record.get("sections"):
         record = {**record, "sections": [{"kind": "facts", "heading": "基本案情", "text": ""}]}
     revision = state["revision"]
-    findings = len(workflow.personal_data(revision.record)) if revision is not None else 0
+    findings = len(deid_review.personal_data(revision.record)) if revision is not None else 0
     return render_template(
         "publish/editor.html", state=state, record=record, checked=checked, suggestions=suggestions,
         findings_count=findings,
@@ -104,13 +105,13 @@ def _render_editor(state: dict, record: dict, checked: set[str], suggestions: di
 
 def _editor(case_id: int | None):
     """GET: the current working content. POST: a section button re-renders; save/submit write."""
-    state = workflow.editor_state(g.user, case_id)
-    if state["revision"] is not None and state["revision"].state == "submitted":
+    state = revisions.editor_state(g.user, case_id)
+    if state["revision"] is not None and state["revision"].state == RevisionState.SUBMITTED:
         flash("该案例已提交审核，审核完成前不能修改。", "warning")
         return redirect(url_for("publish.revision", revision_id=state["revision"].id))
     if request.method == "GET":
         record = state["record"]
-        suggestions = workflow.suggest_tags(record)
+        suggestions = revisions.suggest_tags(record)
         checked = state["tags"] if state["tags"] is not None else set(suggestions)
         return _render_editor(state, record, checked, suggestions)
     record = record_from_form(request.form)
@@ -118,19 +119,19 @@ def _editor(case_id: int | None):
     op = request.form.get("op", "save")
     if op not in ("save", "submit"):
         record["sections"] = apply_section_op(record["sections"], op)
-        suggestions = workflow.suggest_tags(record)
-        checked = workflow.effective_tags(set(suggestions), workflow.overrides_from_choice(chosen, shown))
+        suggestions = revisions.suggest_tags(record)
+        checked = revisions.effective_tags(set(suggestions), revisions.overrides_from_choice(chosen, shown))
         return _render_editor(state, record, checked, suggestions)
     try:
-        revision = workflow.save(g.user, case_id, record, chosen, shown)
+        revision = revisions.save(g.user, case_id, record, chosen, shown)
         if op == "submit":
             workflow.submit(g.user, revision.id)
-    except workflow.PersonalDataFound as found:
+    except errors.PersonalDataFound as found:
         flash(f"草稿已保存，但尚未提交：{found.message}", "warning")
         return redirect(url_for("publish.revision", revision_id=found.revision_id))
     except ValidationError as exc:
-        suggestions = workflow.suggest_tags(record)
-        checked = workflow.effective_tags(set(suggestions), workflow.overrides_from_choice(chosen, shown))
+        suggestions = revisions.suggest_tags(record)
+        checked = revisions.effective_tags(set(suggestions), revisions.overrides_from_choice(chosen, shown))
         flash("保存失败：请按提示修改标红的字段。", "error")
         return _render_editor(state, record, checked, suggestions, form_errors(exc), 400)
     flash("已提交审核。" if op == "submit" else "草稿已保存。", "info")
@@ -144,7 +145,7 @@ def _editor(case_id: int | None):
 @login_required
 def dashboard():
     """The publisher's drafts, submissions, returns (with comments) and all their cases."""
-    page = workflow.dashboard(g.user, request.args.get("page", 1, type=int))
+    page = revisions.dashboard(g.user, request.args.get("page", 1, type=int))
     return render_template("publish/dashboard.html", page=page)
 
 
@@ -166,18 +167,18 @@ def edit(case_id: int):
 @login_required
 def upload():
     """Pre-fill a new case's editor from an uploaded judgment or write-up (nothing is saved yet)."""
-    state = workflow.editor_state(g.user, None)
+    state = revisions.editor_state(g.user, None)
     document = request.files.get("document")
     if document is None or not document.filename:
         flash("请选择要上传的文件（.docx、.pdf 或 .txt）。", "error")
         return redirect(url_for("publish.new"))
     try:
-        prefill = workflow.prefill_from_upload(g.user, document.filename, document.read())
+        prefill = uploads.prefill_from_upload(g.user, document.filename, document.read())
     except ExtractError as exc:
         flash(f"无法读取该文件：{exc.message}", "error")
         return redirect(url_for("publish.new"))
     record = {**state["record"], **{k: v for k, v in prefill.items() if v}}
-    suggestions = workflow.suggest_tags(record)
+    suggestions = revisions.suggest_tags(record)
     flash(f"已从《{document.filename}》提取 {len(record.get('sections', []))} 个段落，请核对后保存。", "info")
     return _render_editor(state, record, set(suggestions), suggestions)
 
@@ -194,7 +195,7 @@ def import_jsonl():
             errors = {"file": ["请选择 JSONL 文件。"]}
         else:
             try:
-                report = workflow.import_drafts(g.user, upload_file.filename, upload_file.read(),
+                report = uploads.import_drafts(g.user, upload_file.filename, upload_file.read(),
                                                 submit_all=request.form.get("submit_all") == "1")
             except ValidationError as exc:
                 errors = field_errors(exc)
@@ -207,7 +208,7 @@ def submit(revision_id: int):
     """Send a draft or returned revision for review (findings must be replaced or confirmed)."""
     try:
         workflow.submit(g.user, revision_id, confirm_findings=request.form.get("confirm_findings") == "1")
-    except workflow.PersonalDataFound as found:
+    except errors.PersonalDataFound as found:
         flash(found.message, "warning")
         return redirect(url_for("publish.revision", revision_id=revision_id))
     flash("已提交审核。", "info")
@@ -219,7 +220,7 @@ def submit(revision_id: int):
 def replace_personal_data(revision_id: int):
     """One-click de-identification: replace one flagged item (or all) with its suggestion everywhere."""
     texts = None if request.form.get("all") == "1" else request.form.getlist("text")
-    count = workflow.replace_personal_data(g.user, revision_id, texts)
+    count = deid_review.replace_personal_data(g.user, revision_id, texts)
     flash(f"已替换 {count} 项（全文一致替换）。" if count else "没有可替换的内容。", "info")
     if g.user.role == "reviewer":
         return redirect(url_for("review.revision", revision_id=revision_id))
@@ -239,19 +240,19 @@ def discard(revision_id: int):
 @login_required
 def history(case_id: int):
     """Every revision of a case and its audit trail."""
-    case, revisions = workflow.revisions(g.user, case_id)
+    case, history_rows = revisions.revisions(g.user, case_id)
     events = auth_service.audit_log(g.user, case_id=case_id)
-    return render_template("publish/history.html", case=case, revisions=revisions, events=events,
-                           working=workflow.working_revision(case_id))
+    return render_template("publish/history.html", case=case, revisions=history_rows, events=events,
+                           working=revisions.working_revision(case_id))
 
 
 @bp.get("/revisions/<int:revision_id>")
 @login_required
 def revision(revision_id: int):
     """One revision: its content and what it changes."""
-    rev = workflow.get_revision(g.user, revision_id)
-    findings = workflow.personal_data(rev.record) if rev.state in ("draft", "submitted", "returned") else []
-    return render_template("publish/revision.html", revision=rev, diff=workflow.diff_to_public(rev),
+    rev = revisions.get_revision(g.user, revision_id)
+    findings = deid_review.personal_data(rev.record) if rev.state in WORKING_STATES else []
+    return render_template("publish/revision.html", revision=rev, diff=revision_diff.diff_to_public(rev),
                            findings=findings)
 
 
@@ -259,7 +260,7 @@ def revision(revision_id: int):
 @login_required
 def withdraw(case_id: int):
     """Confirm and withdraw a published case (publisher of its body, reviewer or admin)."""
-    case = workflow.get_case(g.user, case_id, "case.withdraw")
+    case = revisions.get_case(g.user, case_id, "case.withdraw")
     errors: dict = {}
     if request.method == "POST":
         try:
@@ -269,6 +270,6 @@ def withdraw(case_id: int):
         else:
             flash("案例已撤回，公众页面将显示撤回说明，检索中已不再出现。", "info")
             return redirect(url_for("publish.history", case_id=case_id))
-    if case.status != "published":
+    if not case.is_public:
         abort(409)
     return render_template("publish/withdraw.html", case=case, errors=errors), 400 if errors else 200

@@ -4,8 +4,9 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
+from app.models import RevisionState
 from app.models.user import utcnow
-from app.services import workflow
+from app.services import deid_review, revision_diff, revisions, workflow
 from app.web.auth import field_errors, login_required
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -34,15 +35,15 @@ def _age_filter(since) -> str:
 def queue():
     """Submitted revisions by organisation, the longest waiting first."""
     organisation_id = request.args.get("org", type=int)
-    return render_template("review/queue.html", revisions=workflow.review_queue(g.user, organisation_id),
-                           organisations=workflow.queue_organisations(g.user), selected=organisation_id)
+    return render_template("review/queue.html", revisions=revisions.review_queue(g.user, organisation_id),
+                           organisations=revisions.queue_organisations(g.user), selected=organisation_id)
 
 
 def _review_page(revision_id: int, errors: dict | None = None, status: int = 200):
     """One submission: content, diff to the public version, the decision forms."""
-    revision = workflow.get_revision(g.user, revision_id, "case.review")
-    findings = workflow.personal_data(revision.record) if revision.state == "submitted" else []
-    return render_template("review/revision.html", revision=revision, diff=workflow.diff_to_public(revision),
+    revision = revisions.get_revision(g.user, revision_id, "case.review")
+    findings = deid_review.personal_data(revision.record) if revision.state == RevisionState.SUBMITTED else []
+    return render_template("review/revision.html", revision=revision, diff=revision_diff.diff_to_public(revision),
                            findings=findings, errors=errors or {}, comment=request.form.get("comment", ""),
                            override_reason=request.form.get("override_reason", "")), status
 
@@ -83,4 +84,4 @@ def send_back(revision_id: int):
 @login_required
 def published():
     """Cases recently published through review (reviewers and admins; withdraw from here)."""
-    return render_template("review/published.html", revisions=workflow.recently_published(g.user))
+    return render_template("review/published.html", revisions=revisions.recently_published(g.user))

@@ -12,6 +12,14 @@ class SearchUnavailable(RuntimeError):
     """The engine cannot answer now (down, locked, missing index)."""
 
 
+class IndexBusy(SearchUnavailable):
+    """Another writer (a drain or a rebuild) holds the index's writer lock."""
+
+
+class QueryTooExpensive(SearchUnavailable):
+    """A search ran past its time budget in the engine and was cut off."""
+
+
 @dataclass
 class SearchRequest:
     """A validated search: parsed query, facet filters, sort and page."""
@@ -63,5 +71,8 @@ class SearchBackend(Protocol):
     def health(self) -> dict:
         """Engine state for /healthz: {"ok": bool, ...}."""
 
-    def locked(self):
-        """Context manager serialising outbox drains that write to this index."""
+    def locked(self, wait: bool = True):
+        """Context manager serialising writers (drains, rebuilds); wait=False raises IndexBusy at once."""
+
+    def cleanup(self) -> list[str]:
+        """Delete what killed rebuilds left behind (indexes not live and not being written); their names."""

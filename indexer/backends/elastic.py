@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterable
 
 from indexer.analysis import analysis_version
-from indexer.backends.base import SearchRequest, SearchResult, SearchUnavailable
+from indexer.backends.base import IndexBusy, SearchRequest, SearchResult, SearchUnavailable
 from indexer.backends.engine_client import EngineClient, EngineError
 from indexer.backends.locking import FileLock
 from indexer.documents import FACETS, FIELD_WEIGHTS, FIELDS, FILTER_ONLY, SearchDocument
@@ -301,10 +301,25 @@ class ElasticBackend:
             self._send([json.dumps({"delete": {"_index": self.alias, "_id": str(i)}}) + "\n" for i in ids], self.refresh)
         return len(ids)
 
-    def locked(self):
+    def locked(self, wait: bool = True):
         """Writer lock for outbox drains and rebuilds (processes on this machine; the outbox adds
-        a database lock across machines)."""
-        return self._lock.held()
+        a database lock across machines); wait=False raises IndexBusy at once when it is held."""
+        return self._lock.held(wait)
+
+    def cleanup(self) -> list[str]:
+        """Delete indices of ours that the alias does not point to: leftovers of killed rebuilds.
+
+        Only while nobody holds the writer lock (a rebuild in progress holds it); busy → nothing.
+        """
+        try:
+            with self.locked(wait=False):
+                names = sorted(self.client.request("GET", f"/{self.alias}-*", params={"expand_wildcards": "open"}))
+                orphans = [n for n in names if n not in set(self.live_indices())]
+                for name in orphans:
+                    self._delete_quietly(name)
+                return orphans
+        except IndexBusy:
+            return []
 
     # ---- reading ---------------------------------------------------------------------------
     def _search(self, body: dict) -> dict:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from indexer.analysis import analysis_version
-from indexer.backends.base import SearchRequest, SearchResult, SearchUnavailable
+from indexer.backends.base import IndexBusy, SearchRequest, SearchResult, SearchUnavailable
 from indexer.backends.locking import FileLock
 from indexer.documents import FACETS, FIELD_WEIGHTS, FIELDS, FILTER_ONLY, SearchDocument
 from indexer.query import ParsedQuery, Phrase
@@ -106,9 +106,26 @@ class Fts5Backend:
             cached[1].close()
             self._local.conn = None
 
-    def locked(self):
-        """Hold the writer lock (re-entrant per thread; waits up to lock_timeout)."""
-        return self._lock.held()
+    def locked(self, wait: bool = True):
+        """Hold the writer lock (re-entrant per thread); waits up to lock_timeout, or raises IndexBusy
+        at once with wait=False."""
+        return self._lock.held(wait)
+
+    def cleanup(self) -> list[str]:
+        """Delete index files CURRENT does not name (a killed rebuild's), unless a writer is busy."""
+        if not self.directory.is_dir():
+            return []
+        try:
+            with self.locked(wait=False):
+                live = self._current_name()
+                orphans = sorted(p.name for p in self.directory.glob("index-*.sqlite3*")
+                                 if not live or not p.name.startswith(live))
+                for name in orphans:
+                    with contextlib.suppress(FileNotFoundError):
+                        (self.directory / name).unlink()
+                return orphans
+        except IndexBusy:
+            return []
 
     def _new_file(self) -> tuple[str, sqlite3.Connection]:
         """Create a new, empty index file (not yet live), stamped with the analysis version."""

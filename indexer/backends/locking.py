@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from indexer.backends.base import SearchUnavailable
+from indexer.backends.base import IndexBusy, SearchUnavailable
 
 
 class FileLock:
@@ -20,8 +20,8 @@ class FileLock:
         self._local = threading.local()
 
     @contextlib.contextmanager
-    def held(self) -> Iterator[None]:
-        """Hold the lock (re-entrant in one thread; waits up to `timeout`)."""
+    def held(self, wait: bool = True) -> Iterator[None]:
+        """Hold the lock (re-entrant in one thread); waits up to `timeout`, or not at all with wait=False."""
         if getattr(self._local, "depth", 0):
             self._local.depth += 1
             try:
@@ -35,7 +35,7 @@ class FileLock:
         except OSError as exc:
             raise SearchUnavailable(f"lock file unusable: {exc}") from exc
         with handle:
-            self._acquire(handle)
+            self._acquire(handle, self.timeout if wait else 0.0)
             self._local.depth = 1
             try:
                 yield
@@ -43,14 +43,15 @@ class FileLock:
                 self._local.depth = 0
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def _acquire(self, handle) -> None:
-        """flock() the file, polling until the timeout."""
-        deadline = time.monotonic() + self.timeout
+    @staticmethod
+    def _acquire(handle, timeout: float) -> None:
+        """flock() the file, polling until `timeout` seconds have passed (0: try once)."""
+        deadline = time.monotonic() + timeout
         while True:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 return
             except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise SearchUnavailable("search index is busy (rebuild in progress)")
+                if time.monotonic() >= deadline:
+                    raise IndexBusy("search index is busy (another drain or a rebuild holds the writer lock)") from None
                 time.sleep(0.05)

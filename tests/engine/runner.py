@@ -63,7 +63,7 @@ class EngineProcess:
         """HTTP address of the first node (the runner numbers nodes from base port + 1)."""
         return f"http://127.0.0.1:{self.base_port + 1}"
 
-    def start(self, timeout: float = 120.0) -> "EngineProcess":
+    def start(self, timeout: float = 120.0) -> EngineProcess:
         """Start the JVM and wait until every node has joined a healthy cluster."""
         if not self.lib.is_dir() or not any(self.lib.glob("*.jar")):
             raise RuntimeError(f"engine jars missing in {self.lib}: run scripts/test-engine (or ensure_engine)")

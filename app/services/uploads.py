@@ -1,0 +1,101 @@
+"""Publishers' uploads: an original judgment to prefill the editor, or a JSONL file of drafts."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from flask import current_app
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Case, User
+from app.services import importer
+from app.services.auth import audit, require
+from app.services.errors import PersonalDataFound, WorkflowError
+from app.services.revisions import require_organisation, save
+from app.services.workflow import submit
+from legaltext import extract
+from schemas.case import CaseRecordSchema
+
+_schema = CaseRecordSchema()
+def prefill_from_upload(actor: User, filename: str, data: bytes) -> dict:
+    """Editor content extracted from an uploaded original (.docx/.pdf/.txt); the file is kept.
+
+    Raises extract.ExtractError (code + Chinese message) for a file we refuse or cannot read.
+    Files go to UPLOAD_FOLDER (default: <instance>/uploads), outside the web root, named by
+    their SHA-256 so nothing a user typed becomes part of a path.
+    """
+    require(actor, "case.edit")
+    require_organisation(actor)
+    prefill = extract.prefill_from_upload(filename, data)
+    digest = hashlib.sha256(data).hexdigest()
+    folder = Path(current_app.config["UPLOAD_FOLDER"])
+    folder = folder / f"org{actor.organisation_id}"
+    folder.mkdir(parents=True, exist_ok=True)
+    stored = folder / f"{digest}{Path(filename).suffix.lower()}"
+    if not stored.exists():
+        stored.write_bytes(data)
+    audit(actor, "case.upload", file=filename[:200], sha256=digest, size=len(data), stored=stored.name)
+    db.session.commit()
+    return prefill
+
+
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+
+
+MAX_IMPORT_LINES = 1000
+
+
+def import_drafts(actor: User, filename: str, data: bytes, submit_all: bool = False) -> importer.ImportReport:
+    """A publisher's interchange JSONL upload: every valid line of their own organisation becomes
+    a draft (or a new revision of their existing case), optionally submitted; nothing is published
+    without review. The report has the same per-line form as `flask cases import`."""
+    require(actor, "case.edit")
+    require_organisation(actor)
+    if len(data) > MAX_IMPORT_BYTES:
+        raise ValidationError({"file": [f"文件超过 {MAX_IMPORT_BYTES // (1024 * 1024)} MB 的大小限制。"]})
+    report = importer.ImportReport()
+    name = Path(filename).name[:200] or "upload.jsonl"
+    for number, raw in enumerate(data.split(b"\n"), 1):
+        if number > MAX_IMPORT_LINES:
+            report.add_failure(name, number, [("_line", f"一次最多导入 {MAX_IMPORT_LINES} 行，其余未处理。")])
+            break
+        try:
+            text = raw.decode("utf-8").removeprefix("\ufeff" if number == 1 else "")
+        except UnicodeDecodeError as exc:
+            report.add_failure(name, number, [("_line", f"不是有效的 UTF-8 编码（第 {exc.start + 1} 字节）。")])
+            continue
+        if text.strip():
+            _import_line(actor, text, submit_all, report, name, number)
+    audit(actor, "case.import", file=name, created=report.created, updated=report.updated,
+          failed=report.failed_lines)
+    db.session.commit()
+    return report
+
+
+def _import_line(actor: User, text: str, submit_all: bool, report, name: str, number: int) -> None:
+    """Save one JSONL line as a draft of the actor's organisation, noting the outcome in `report`."""
+    data, problems = importer.parse_line(text)
+    org = actor.organisation
+    if not problems and (data["issuer"]["name"], data["issuer"]["kind"]) != (org.name, org.kind):
+        problems = [("issuer", f"只能导入本机构（{org.name}）发布的案例。")]
+    existing = db.session.scalar(select(Case).filter_by(source_id=data["source_id"])) if not problems else None
+    if existing is not None and existing.issuer_id != org.id:
+        problems = [("source_id", "该案例编号已被其他机构使用。")]
+    if problems:
+        report.add_failure(name, number, problems)
+        return
+    try:
+        revision = save(actor, existing.id if existing else None, _schema.dump(data))
+        if submit_all:
+            submit(actor, revision.id)
+    except PersonalDataFound:  # saved, only not submitted: a note, not a failure
+        report.errors.append(importer.LineError(name, number, "_line", "已保存为草稿；发现疑似个人信息，未提交审核。"))
+    except WorkflowError as exc:
+        report.add_failure(name, number, [("_line", exc.message)])
+        return
+    if existing is None:
+        report.created += 1
+    else:
+        report.updated += 1
