@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from app.config import load_settings
 from app.extensions import db, migrate
+from app.routing import BoundedIntConverter
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -20,6 +21,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings (environment, then `test_config`), extensions, blueprints, handlers, commands."""
     settings = load_settings(test_config)
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
+    app.url_map.converters["int"] = BoundedIntConverter  # every <int:id> is bounded: no overflow 500
     app.config.from_mapping(settings)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     register_logging(app)
@@ -72,7 +74,7 @@ def _clean_orphan_indexes(app: Flask) -> None:
         except SearchUnavailable as exc:  # the engine may be down: start anyway, /healthz tells
             app.logger.warning("orphan index clean-up skipped: %s", exc)
             return
-        except Exception as exc:  # noqa: BLE001  (e.g. no database yet before `flask db upgrade`)
+        except Exception as exc:
             app.logger.info("orphan index clean-up skipped: %s", type(exc).__name__)
             return
     if removed:
@@ -81,10 +83,10 @@ def _clean_orphan_indexes(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount the API and the web pages."""
-    from app.api import api
+    from app.api import init_api
     from app.web import admin, auth, publish, review, web
 
-    app.register_blueprint(api, url_prefix="/api/v1")
+    init_api(app)
     app.register_blueprint(web)
     for staff in (auth.bp, publish.bp, review.bp, admin.bp):  # login and the publishing workflow
         app.register_blueprint(staff)

@@ -102,6 +102,12 @@ def _read(env: Env, overrides: dict[str, Any]) -> dict[str, Any]:
         # Uploaded originals (judgments), outside the web root; deleted after extraction unless kept.
         "UPLOAD_FOLDER": env.str("UPLOAD_FOLDER", str(instance / "uploads")),
         "UPLOAD_PARSE_SECONDS": env.int("UPLOAD_PARSE_SECONDS", 10),
+        # The OpenAPI document (flask-smorest), generated from the schemas: /api/v1/openapi.json.
+        "API_TITLE": "以案释法案例库 API",
+        "API_VERSION": "1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
     }
     settings.update(overrides)
     return settings

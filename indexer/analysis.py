@@ -26,7 +26,7 @@ SYNONYMS = DATA / "synonyms.txt"
 _WORDLIKE = re.compile(r"[0-9A-Za-z\u3400-\u9fff\uf900-\ufaff]")
 MAX_SUBWORD_TOKEN = 20
 # Bump when index-time analysis changes in code; dictionary changes are picked up by the hash.
-ANALYSIS_REVISION = "2"
+ANALYSIS_REVISION = "3"  # 3: term and issuer facets keyed by code and id
 
 
 @functools.lru_cache(maxsize=1)

@@ -10,8 +10,8 @@ import contextlib
 import os
 import sqlite3
 import threading
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from indexer.analysis import analysis_version, index_text
 from indexer.backends.fts5 import fts_quote

@@ -45,13 +45,17 @@ def field_texts(case) -> dict[str, str]:
 
 
 def facet_values(case) -> dict[str, list[str]]:
-    """Facet values of a case; every facet is a list so multi-valued ones need no special case."""
+    """Facet values of a case; every facet is a list so multi-valued ones need no special case.
+
+    Terms and issuers are keyed by stable codes and ids, never by names: renaming 房产物业 or a
+    court changes what pages show, not what the index holds.
+    """
     return {
         "case_type": [case.case_type],
         "issuer_kind": [case.issuer.kind],
-        "issuer": [case.issuer.name],
-        "hot_issue": case.tag_names("hot_issue"),
-        "law_topic": case.tag_names("law_topic"),
+        "issuer": [str(case.issuer_id)],
+        "hot_issue": case.tag_codes("hot_issue"),
+        "law_topic": case.tag_codes("law_topic"),
         "law": case.cited_law_names(),
         "year": [str(case.year)] if case.year else [],
         "article": sorted({article_key(c.law_title, c.number, c.sub) for c in case.citations if c.law_title}),

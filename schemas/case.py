@@ -7,7 +7,7 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, post_dump, validates_schema
 
 from app.models.case import CASE_TYPES, ISSUER_KINDS, SECTION_KINDS
-from schemas.fields import ChineseSchema, Date, List, Nested, Str, length, one_of
+from schemas.fields import MAX_ID, ChineseSchema, Date, Int, List, Nested, Str, in_range, length, one_of, web_address
 
 
 class IssuerSchema(ChineseSchema):
@@ -29,7 +29,7 @@ class SourceSchema(ChineseSchema):
     """Attribution of the original publication."""
 
     name = Str(required=True, validate=length(500, 1))
-    url = Str(validate=length(2000))
+    url = Str(validate=[length(2000), web_address])
 
 
 class CaseRecordSchema(ChineseSchema):
@@ -77,9 +77,52 @@ class CaseOutSchema(CaseRecordSchema):
 
     id = fields.Integer(dump_only=True)
     status = fields.String(dump_only=True)
-    hot_issues = fields.List(fields.Nested(TagSchema), dump_only=True)
-    law_topics = fields.List(fields.Nested(TagSchema), dump_only=True)
+    hot_issues = fields.Method("_hot_issues", dump_only=True,
+                               metadata={"type": "array", "items": {"$ref": "#/components/schemas/Tag"}})
+    law_topics = fields.Method("_law_topics", dump_only=True,
+                               metadata={"type": "array", "items": {"$ref": "#/components/schemas/Tag"}})
     citations = fields.List(fields.Nested(lambda: CitationSchema()), dump_only=True)
+
+    def _hot_issues(self, case) -> list[dict]:
+        return _tags(case, "hot_issue")
+
+    def _law_topics(self, case) -> list[dict]:
+        return _tags(case, "law_topic")
+
+
+def _tags(case, scheme: str) -> list[dict]:
+    """A case's tags of one scheme, in taxonomy order, as TagSchema dumps them."""
+    tags = sorted((t for t in case.tags if t.term.scheme == scheme), key=lambda t: t.term.position)
+    return TagSchema(many=True).dump(
+        [{"code": t.term.code, "name": t.term.name, "auto": t.auto, "evidence": t.evidence} for t in tags])
+
+
+class CaseIdSchema(ChineseSchema):
+    """A case id in a path (bounded: larger numbers are not ids of ours)."""
+
+    case_id = Int(required=True, validate=in_range(1, MAX_ID))
+
+
+class LookupArgsSchema(ChineseSchema):
+    """GET /api/v1/cases arguments."""
+
+    source_id = Str(required=True, validate=length(200, 1))
+
+
+class SimilarCaseSchema(ChineseSchema):
+    """A case in the "similar cases" list."""
+
+    id = fields.Integer()
+    source_id = fields.String()
+    title = fields.String()
+    case_type = fields.String()
+    issuer = fields.Function(lambda case: {"name": case.issuer.name, "kind": case.issuer.kind})
+
+
+class SimilarResultSchema(ChineseSchema):
+    """GET /api/v1/cases/{case_id}/similar response."""
+
+    hits = fields.List(fields.Nested(SimilarCaseSchema))
 
 
 class CitationSchema(ChineseSchema):

@@ -2,8 +2,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from urllib.parse import urlsplit
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
+
+# The largest id a path may carry: SQLite and PostgreSQL integers are signed 64-bit.
+MAX_ID = 2**63 - 1
+_UNSAFE_URL_CHARS = re.compile(r"[\x00-\x20\x7f\\<>\"'`]")
 
 _BASE = {
     "required": "缺少必填字段。",
@@ -75,3 +81,24 @@ def one_of(choices, label: str = "取值") -> validate.OneOf:
 def in_range(low: int, high: int) -> validate.Range:
     """Range validator with a Chinese message."""
     return validate.Range(min=low, max=high, error=f"应在 {low} 到 {high} 之间。")
+
+
+def is_web_address(url: str) -> bool:
+    """True for an absolute http(s) address with a host and nothing a browser would re-read as script.
+
+    Browsers strip tabs and newlines and fold case before they look at the scheme, so
+    " JaVaScRiPt:alert(1)" is a script link: only a plain http:// or https:// address is a link.
+    """
+    if not url or _UNSAFE_URL_CHARS.search(url):
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def web_address(url: str) -> None:
+    """Validator: only http:// or https:// addresses may be stored as links."""
+    if url and not is_web_address(url):
+        raise ValidationError("链接只能是以 http:// 或 https:// 开头的完整网址，且不能含空格或引号。")

@@ -6,14 +6,14 @@ import re
 from marshmallow import EXCLUDE, ValidationError, fields, post_load, validates_schema
 
 from app.models.case import CASE_TYPES, ISSUER_KINDS
+from indexer.backends.base import RESULT_WINDOW
+from indexer.documents import FACETS, FILTER_ONLY, article_key
 from legaltext.citations import normalize_law_title
 from legaltext.numerals import NUMERAL, to_int
-from indexer.documents import FACETS, FILTER_ONLY, article_key
 from schemas.fields import ChineseSchema, Int, List, Str, in_range, length, one_of
 
 MAX_QUERY_LENGTH = 200
 MAX_PER_PAGE = 100
-MAX_RESULT_WINDOW = 10_000  # page * per_page beyond this is refused: nobody reads that deep
 FILTERS = FACETS + FILTER_ONLY  # every facet is also a filter
 
 
@@ -38,7 +38,7 @@ class SearchArgsSchema(ChineseSchema):
                    metadata={"description": "cited article, e.g. 民法典:1165 or 刑法:133之一"})
     year = List(Int(validate=in_range(1900, 2100), strict=False), load_default=list, validate=length(20))
     sort = Str(load_default=None, validate=one_of(["relevance", "date"], "排序方式"))
-    page = Int(load_default=1, validate=in_range(1, MAX_RESULT_WINDOW))
+    page = Int(load_default=1, validate=in_range(1, RESULT_WINDOW))
     per_page = Int(load_default=20, validate=in_range(1, MAX_PER_PAGE))
 
     @post_load
@@ -51,8 +51,8 @@ class SearchArgsSchema(ChineseSchema):
     @validates_schema
     def _window(self, data, **kwargs):
         """Refuse pages beyond the result window instead of scanning for them."""
-        if data.get("page", 1) * data.get("per_page", 20) > MAX_RESULT_WINDOW:
-            raise ValidationError(f"页码过大：最多可浏览前 {MAX_RESULT_WINDOW} 条结果。", "page")
+        if data.get("page", 1) * data.get("per_page", 20) > RESULT_WINDOW:
+            raise ValidationError(f"页码过大：最多可浏览前 {RESULT_WINDOW} 条结果。", "page")
 
 
 def args_from_multidict(args) -> dict:
@@ -84,6 +84,13 @@ class IssuerOutSchema(ChineseSchema):
     kind = fields.String()
 
 
+class TagOutSchema(ChineseSchema):
+    """A taxonomy term in a hit: stable code (what filters take) and display name."""
+
+    code = fields.String()
+    name = fields.String()
+
+
 class HighlightSchema(ChineseSchema):
     """A highlighted snippet: escaped HTML whose only markup is <mark>."""
 
@@ -92,7 +99,7 @@ class HighlightSchema(ChineseSchema):
 
 
 class HitSchema(ChineseSchema):
-    """One search hit."""
+    """One search hit (app.services.search.Hit)."""
 
     id = fields.Integer()
     source_id = fields.String()
@@ -103,23 +110,55 @@ class HitSchema(ChineseSchema):
     document_number = fields.String(allow_none=True)
     published_date = fields.Date(allow_none=True)
     judgment_date = fields.Date(allow_none=True)
-    hot_issues = fields.List(fields.String())
-    law_topics = fields.List(fields.String())
+    hot_issues = fields.List(fields.Nested(TagOutSchema))
+    law_topics = fields.List(fields.Nested(TagOutSchema))
     highlights = fields.List(fields.Nested(HighlightSchema))
 
 
 class FacetValueSchema(ChineseSchema):
-    """A facet value and how many results have it."""
+    """A facet value: the key filters take, the label people read, how many results have it."""
 
     value = fields.String()
+    label = fields.String()
     count = fields.Integer()
 
 
-class SearchResultSchema(ChineseSchema):
-    """GET /api/v1/search response."""
+class ActiveFilterSchema(ChineseSchema):
+    """A filter the search applied."""
 
-    total = fields.Integer()
+    name = fields.String()
+    value = fields.String()
+    label = fields.String()
+
+
+class SearchResultSchema(ChineseSchema):
+    """GET /api/v1/search response (app.services.search.SearchPage)."""
+
+    query = fields.String()
+    total = fields.Integer(metadata={"description": "exact number of matching cases"})
     page = fields.Integer()
     per_page = fields.Integer()
+    sort = fields.String(metadata={"description": "relevance or date, as applied"})
+    last_page = fields.Integer(metadata={"description": "the last page the result window allows"})
     hits = fields.List(fields.Nested(HitSchema))
     facets = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(FacetValueSchema)))
+    filters = fields.List(fields.Nested(ActiveFilterSchema))
+
+
+class SuggestArgsSchema(ChineseSchema):
+    """GET /api/v1/suggest arguments."""
+
+    q = Str(load_default="", validate=length(50))
+
+
+class SuggestionSchema(ChineseSchema):
+    """One suggestion while typing."""
+
+    text = fields.String()
+    kind = fields.String(metadata={"description": "法律、主题、关键词 or 案例"})
+
+
+class SuggestResultSchema(ChineseSchema):
+    """GET /api/v1/suggest response."""
+
+    suggestions = fields.List(fields.Nested(SuggestionSchema))

@@ -1,4 +1,5 @@
 """Search and case API over every real seed case, through HTTP, the service, the DB and the index."""
+import json
 import re
 
 import pytest
@@ -64,10 +65,13 @@ def test_filters_combine_and_repeat(seeded_client):
 
 
 def test_hot_issue_law_topic_and_year_filters(seeded_client):
-    _, body = search(seeded_client, hot_issue="劳动争议")
-    assert body["total"] > 0 and all("劳动争议" in h["hot_issues"] for h in body["hits"])
+    _, body = search(seeded_client, hot_issue="劳动争议")  # a name is accepted and resolved to its code
+    assert body["total"] > 0 and all("劳动争议" in {t["name"] for t in h["hot_issues"]} for h in body["hits"])
+    code = body["filters"][0]["value"]
+    assert body["filters"] == [{"name": "hot_issue", "value": code, "label": "劳动争议"}] and code != "劳动争议"
+    assert search(seeded_client, hot_issue=code)[1]["total"] == body["total"]
     _, body = search(seeded_client, law_topic="刑法")
-    assert body["total"] > 0 and all("刑法" in h["law_topics"] for h in body["hits"])
+    assert body["total"] > 0 and all("刑法" in {t["name"] for t in h["law_topics"]} for h in body["hits"])
     _, years = search(seeded_client)
     year = years["facets"]["year"][0]
     _, body = search(seeded_client, year=year["value"])
@@ -213,3 +217,28 @@ def test_typing_a_hot_issue_name_finds_its_cases(seeded_client):
     _, tagged = search(seeded_client, hot_issue="消费维权")
     assert body["total"] > 0 and tagged["total"] > 0
     assert {h["id"] for h in body["hits"][:10]} & {h["id"] for h in tagged["hits"]}
+
+
+def test_renaming_a_hot_issue_keeps_its_cases_found_under_the_new_name(app, client, runner, tmp_path):
+    """Facets key on stable codes: a rename (flask taxonomy load) changes labels, not the index."""
+    from app.services.taxonomy import SEED_FILE
+
+    runner.invoke(args=["cases", "import", "--quiet", str(write_jsonl(tmp_path / "a.jsonl", [
+        sample_record(source_id=f"r-{i}") for i in range(3)]))])
+    before = client.get("/api/v1/search").get_json()
+    old = next(f for f in before["facets"]["hot_issue"])
+    taxonomy = json.loads(SEED_FILE.read_text(encoding="utf-8"))
+    term = next(t for t in taxonomy["hot_issue"] if t["code"] == old["value"])
+    term["name"] = "住房与物业"
+    renamed = tmp_path / "taxonomy.json"
+    renamed.write_text(json.dumps(taxonomy, ensure_ascii=False), encoding="utf-8")
+    assert runner.invoke(args=["taxonomy", "load", str(renamed)]).exit_code == 0
+    after = client.get("/api/v1/search").get_json()
+    assert {"value": old["value"], "label": "住房与物业", "count": 3} in after["facets"]["hot_issue"]
+    assert all(t["name"] != old["label"] for h in after["hits"] for t in h["hot_issues"])
+    assert client.get("/api/v1/search", query_string={"hot_issue": "住房与物业"}).get_json()["total"] == 3
+    assert client.get("/api/v1/search", query_string={"hot_issue": old["value"]}).get_json()["total"] == 3
+    page = client.get(f"/search?hot_issue={old['label']}")  # an old link by name: the name no longer exists
+    assert page.status_code == 200
+    by_new_name = client.get("/search", query_string={"hot_issue": "住房与物业"})
+    assert by_new_name.status_code == 301 and old["value"] in by_new_name.headers["Location"]

@@ -1,5 +1,14 @@
 """All models, imported here so Alembic and the app see the whole metadata."""
-from app.models.case import CASE_TYPES, ISSUER_KINDS, SECTION_KINDS, Case, CaseSection, CaseStatus, Issuer
+from app.models.case import (
+    CASE_TYPES,
+    ISSUER_KIND_SHORT,
+    ISSUER_KINDS,
+    SECTION_KINDS,
+    Case,
+    CaseSection,
+    CaseStatus,
+    Issuer,
+)
 from app.models.law import LAW_KINDS, CaseCitation, Law, LawArticle
 from app.models.outbox import IndexQueue, ZeroResultQuery
 from app.models.taxonomy import SCHEMES, CaseTag, TaxonomyTerm
@@ -7,7 +16,7 @@ from app.models.user import ROLES, LoginAttempt, Organisation, User, UserSession
 from app.models.workflow import REVISION_STATES, AuditEvent, CaseRevision, RevisionState
 
 __all__ = [
-    "CASE_TYPES", "ISSUER_KINDS", "SECTION_KINDS", "SCHEMES", "CaseStatus", "RevisionState",
+    "CASE_TYPES", "ISSUER_KIND_SHORT", "ISSUER_KINDS", "SECTION_KINDS", "SCHEMES", "CaseStatus", "RevisionState",
     "Case", "CaseSection", "Issuer", "IndexQueue", "CaseTag", "TaxonomyTerm", "LAW_KINDS", "Law", "LawArticle", "CaseCitation", "ZeroResultQuery",
     "ROLES", "LoginAttempt", "Organisation", "User", "UserSession", "REVISION_STATES", "AuditEvent", "CaseRevision",
 ]

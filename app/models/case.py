@@ -20,6 +20,10 @@ ISSUER_KINDS = {
     "legal_service": "律师及法律服务机构",
     "other": "其他",
 }
+# Short names for tiles and facets (法院 rather than 审判机关).
+ISSUER_KIND_SHORT = {"court": "法院", "procuratorate": "检察院", "supervisory": "监察机关",
+                     "enforcement": "行政执法机关", "judicial_admin": "司法行政机关",
+                     "legal_service": "律师及法律服务机构", "other": "其他"}
 SECTION_KINDS = {
     "facts": "基本案情",
     "claims": "诉讼请求",
@@ -135,8 +139,15 @@ class Case(db.Model):
 
     def tag_names(self, scheme: str) -> list[str]:
         """Names of this case's tags in one taxonomy scheme, in taxonomy order."""
-        terms = sorted((t.term for t in self.tags if t.term.scheme == scheme), key=lambda t: t.position)
-        return [t.name for t in terms]
+        return [t.name for t in self._terms(scheme)]
+
+    def tag_codes(self, scheme: str) -> list[str]:
+        """Stable codes of this case's tags in one taxonomy scheme, in taxonomy order."""
+        return [t.code for t in self._terms(scheme)]
+
+    def _terms(self, scheme: str) -> list:
+        """This case's terms of one scheme, in taxonomy order."""
+        return sorted((t.term for t in self.tags if t.term.scheme == scheme), key=lambda t: t.position)
 
 
 class CaseSection(db.Model):

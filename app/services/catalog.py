@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.models import ISSUER_KINDS
+from app.models import ISSUER_KIND_SHORT, ISSUER_KINDS
 from app.services import search as search_service
 from app.services.taxonomy import all_terms
 from indexer.backends.base import SearchUnavailable
@@ -11,9 +11,6 @@ from legaltext.citations import law_departments
 
 # The issuing-body kinds the home page offers as entries (法院、检察院、监察机关、行政执法机关、司法行政机关).
 HOME_ISSUER_KINDS = ("court", "procuratorate", "supervisory", "enforcement", "judicial_admin")
-ISSUER_KIND_SHORT = {"court": "法院", "procuratorate": "检察院", "supervisory": "监察机关",
-                     "enforcement": "行政执法机关", "judicial_admin": "司法行政机关",
-                     "legal_service": "律师及法律服务机构", "other": "其他"}
 LAWS_PER_TOPIC = 8
 
 
@@ -28,7 +25,7 @@ class TopicNode:
 
 def _counts(facets: dict, name: str) -> dict[str, int]:
     """Facet counts of one facet as {value: count}."""
-    return {item["value"]: item["count"] for item in facets.get(name, [])}
+    return {item.value: item.count for item in facets.get(name, [])}
 
 
 _overview_cache: dict = {}
@@ -58,7 +55,7 @@ def _compute_overview() -> dict:
     return {
         "total": page.total,
         "newest": page.hits,
-        "hot_issues": [(t, hot_counts.get(t.name, 0)) for t in terms if t.scheme == "hot_issue"],
+        "hot_issues": [(t, hot_counts.get(t.code, 0)) for t in terms if t.scheme == "hot_issue"],
         "law_topics": law_tree(terms, topic_counts, _counts(page.facets, "law")),
         "issuer_kinds": [(k, ISSUER_KIND_SHORT[k], kind_counts.get(k, 0)) for k in HOME_ISSUER_KINDS],
     }
@@ -71,7 +68,7 @@ def law_tree(terms, topic_counts: dict[str, int], law_counts: dict[str, int]) ->
     for term in (t for t in terms if t.scheme == "law_topic"):
         laws = sorted(((law, n) for law, n in law_counts.items() if departments.get(law) == term.name),
                       key=lambda item: -item[1])
-        nodes.append(TopicNode(term, topic_counts.get(term.name, 0), laws[:LAWS_PER_TOPIC]))
+        nodes.append(TopicNode(term, topic_counts.get(term.code, 0), laws[:LAWS_PER_TOPIC]))
     return nodes
 
 

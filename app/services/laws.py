@@ -253,8 +253,23 @@ def rebuild_article_index() -> int:
     return article_index().rebuild((i, title, chapter, "\n".join(paras)) for i, title, chapter, paras in rows)
 
 
-def search_articles(q: str, limit: int = 10) -> list[tuple[LawArticle, int]]:
-    """Articles answering a lay question, with how many published cases cite each."""
+@dataclass(frozen=True)
+class ArticleHit:
+    """An article answering a question, with how many public cases apply it."""
+
+    article: LawArticle
+    case_count: int
+
+    law = property(lambda self: self.article.law.title)
+    short_name = property(lambda self: self.article.law.short_name)
+    label = property(lambda self: self.article.label)
+    number = property(lambda self: self.article.number)
+    sub = property(lambda self: self.article.sub)
+    text = property(lambda self: self.article.text)
+
+
+def search_articles(q: str, limit: int = 10) -> list[ArticleHit]:
+    """Articles answering a lay question, with how many public cases cite each."""
     from app.models import Case, CaseCitation
 
     ids = article_index().search(q, limit)
@@ -266,4 +281,4 @@ def search_articles(q: str, limit: int = 10) -> list[tuple[LawArticle, int]]:
         .join(Case, Case.id == CaseCitation.case_id)
         .where(CaseCitation.article_id.in_(ids), Case.is_public)
         .group_by(CaseCitation.article_id)).all())
-    return [(articles[i], counts.get(i, 0)) for i in ids if i in articles]
+    return [ArticleHit(articles[i], counts.get(i, 0)) for i in ids if i in articles]

@@ -1,6 +1,7 @@
 """Search: query analysis → backend → ids in rank order → rows from the database."""
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from dataclasses import dataclass, field
@@ -8,17 +9,15 @@ from dataclasses import dataclass, field
 from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import Case, ZeroResultQuery
-from app.services.cases import tag_list
+from app.models import ISSUER_KIND_SHORT, ISSUER_KINDS, Case, Issuer, ZeroResultQuery
 from app.services.taxonomy import all_terms
 from indexer.analysis import normalize_query, query_tokens
-from indexer.backends.base import SearchRequest, SearchResult, SearchUnavailable
+from indexer.backends.base import RESULT_WINDOW, SearchRequest, SearchResult, SearchUnavailable
 from indexer.backends.elastic import ElasticBackend
 from indexer.backends.engine_client import CLIENTS, ConnectionSettings
-from indexer.documents import FACETS, FILTER_ONLY, build_document
+from indexer.documents import FACETS, FILTER_ONLY
 from indexer.highlight import highlight_title, snippets
 from indexer.query import parse_query
 
@@ -50,32 +49,155 @@ def backend():
 
 
 # ---- answering searches ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class Tag:
+    """A taxonomy term as a hit shows it: stable code, display name."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class IssuerRef:
+    """The publishing body of a hit."""
+
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Highlight:
+    """A highlighted snippet: escaped HTML whose only markup is <mark>."""
+
+    field: str
+    html: str
+
+
+@dataclass
+class Hit:
+    """One search hit, as both the results page and the JSON API show it."""
+
+    id: int
+    source_id: str
+    title: str
+    summary: str
+    case_type: str
+    issuer: IssuerRef
+    document_number: str | None
+    published_date: dt.date | None
+    judgment_date: dt.date | None
+    hot_issues: list[Tag]
+    law_topics: list[Tag]
+    highlights: list[Highlight]
+
+    @property
+    def title_html(self) -> str | None:
+        """The title with its marks, when a term occurs in it."""
+        return next((h.html for h in self.highlights if h.field == "title"), None)
+
+    @property
+    def snippets(self) -> list[Highlight]:
+        """The body snippets (everything but the title)."""
+        return [h for h in self.highlights if h.field != "title"]
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    """A facet value (the stable key filters use), its label and how many results have it."""
+
+    value: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class ActiveFilter:
+    """A filter the request applies, with the label to show on its chip."""
+
+    name: str
+    value: str
+    label: str
+
+
 @dataclass
 class SearchPage:
-    """A page of results ready for dumping: cases in rank order with their highlights."""
+    """A page of results: resolved sort, the last page the result window allows, hits, facets."""
 
+    query: str
     total: int
     page: int
     per_page: int
-    hits: list[dict] = field(default_factory=list)
-    facets: dict = field(default_factory=dict)
+    sort: str
+    last_page: int
+    hits: list[Hit] = field(default_factory=list)
+    facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    filters: list[ActiveFilter] = field(default_factory=list)
 
 
 def search(args: dict) -> SearchPage:
     """Run a validated search (SearchArgsSchema output) and load the page's cases."""
     parsed = parse_query(args.get("q", ""))
     parsed.synonyms += topic_words(parsed.terms + parsed.synonyms)
-    filters = {name: args[name] for name in FACETS + FILTER_ONLY if args.get(name)}
-    request = SearchRequest(query=parsed, filters=filters, sort=args.get("sort") or _default_sort(parsed),
-                            page=args["page"], per_page=args["per_page"])
+    labels = _Labels()
+    filters = filter_keys(args, labels)
+    sort = args.get("sort") or default_sort(parsed)
+    request = SearchRequest(query=parsed, filters=filters, sort=sort, page=args["page"], per_page=args["per_page"])
     result: SearchResult = backend().search(request)
     cases = {c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_(result.ids)))} if result.ids else {}
     terms = parsed.highlight_terms()
     hits = [_hit(cases[i], terms) for i in result.ids if i in cases and cases[i].is_public]
-    facets = {name: [{"value": v, "count": n} for v, n in values] for name, values in result.facets.items()}
+    facets = {name: [FacetValue(v, labels.label(name, v), n) for v, n in values]
+              for name, values in result.facets.items()}
+    active = [ActiveFilter(name, value, labels.label(name, value)) for name, values in filters.items()
+              for value in values]
     if result.total == 0 and not parsed.is_empty and request.page == 1:
         record_zero_result(parsed.raw)
-    return SearchPage(result.total, request.page, request.per_page, hits, facets)
+    return SearchPage(query=args.get("q", ""), total=result.total, page=request.page, per_page=request.per_page,
+                      sort=sort, last_page=last_page(result.total, request.per_page), hits=hits, facets=facets,
+                      filters=active)
+
+
+def filter_keys(args: dict, labels: _Labels | None = None) -> dict[str, list[str]]:
+    """The request's filters as the index keys them (a term or an issuer may be given by name)."""
+    labels = labels or _Labels()
+    return {name: labels.keys(name, args[name]) for name in FACETS + FILTER_ONLY if args.get(name)}
+
+
+def last_page(total: int, per_page: int) -> int:
+    """The last page a reader can open: the result count, capped by the result window."""
+    return max(1, min(-(-total // per_page), RESULT_WINDOW // per_page))
+
+
+class _Labels:
+    """Facet keys ⇄ display labels: terms by code, issuers by id (both renamable), kinds by code."""
+
+    def __init__(self):
+        self._terms = {(t.scheme, t.code): t.name for t in all_terms()}
+        self._issuers: dict[str, str] = {}
+
+    def keys(self, name: str, values: list[str]) -> list[str]:
+        """Filter values as the index stores them; a term or issuer may also be given by its name."""
+        if name in ("hot_issue", "law_topic"):
+            by_name = {n: c for (scheme, c), n in self._terms.items() if scheme == name}
+            return list(dict.fromkeys(v if (name, v) in self._terms else by_name.get(v, v) for v in values))
+        if name == "issuer":
+            names = [v for v in values if not v.isdigit()]
+            ids = db.session.scalars(select(Issuer.id).where(Issuer.name.in_(names))) if names else []
+            return list(dict.fromkeys([v for v in values if v.isdigit()] + [str(i) for i in ids]))
+        return values
+
+    def label(self, name: str, value: str) -> str:
+        """What a person reads for a facet value."""
+        if name in ("hot_issue", "law_topic"):
+            return self._terms.get((name, value), value)
+        if name == "issuer_kind":
+            return ISSUER_KIND_SHORT.get(value) or ISSUER_KINDS.get(value, value)
+        if name == "issuer":
+            if value not in self._issuers and value.isdigit():
+                issuer = db.session.get(Issuer, int(value))
+                self._issuers[value] = issuer.name if issuer else value
+            return self._issuers.get(value, value)
+        return value
 
 
 _DIGITS = re.compile(r"\d{4,}")
@@ -126,31 +248,29 @@ def topic_words(terms: list[str]) -> list[str]:
     return [w for w in dict.fromkeys(words) if w not in terms]
 
 
-def _default_sort(parsed) -> str:
-    """Relevance when there is a query, newest first when browsing."""
+def default_sort(parsed) -> str:
+    """Relevance when something positive is asked for, newest first when browsing (exclusions only too)."""
     return "date" if parsed.is_empty else "relevance"
 
 
-def _hit(case: Case, terms: list[str]) -> dict:
+def _hit(case: Case, terms: list[str]) -> Hit:
     """One search hit with its highlights."""
     sections = [(s.kind, s.text) for s in case.sections]
     summary = case.summary or next((t for k, t in sections if k == "holding"), "")
     highlights = []
     title_html = highlight_title(case.title, terms)
     if title_html:
-        highlights.append({"field": "title", "html": title_html})
-    highlights += snippets(sections, terms)
-    return {
-        "id": case.id,
-        "source_id": case.source_id,
-        "title": case.title,
-        "summary": summary[:300],
-        "case_type": case.case_type,
-        "issuer": {"name": case.issuer.name, "kind": case.issuer.kind},
-        "document_number": case.document_number,
-        "published_date": case.published_date,
-        "judgment_date": case.judgment_date,
-        "hot_issues": [t["name"] for t in tag_list(case, "hot_issue")],
-        "law_topics": [t["name"] for t in tag_list(case, "law_topic")],
-        "highlights": highlights,
-    }
+        highlights.append(Highlight("title", title_html))
+    highlights += [Highlight(h["field"], h["html"]) for h in snippets(sections, terms)]
+    return Hit(
+        id=case.id, source_id=case.source_id, title=case.title, summary=summary[:300], case_type=case.case_type,
+        issuer=IssuerRef(case.issuer.name, case.issuer.kind), document_number=case.document_number,
+        published_date=case.published_date, judgment_date=case.judgment_date,
+        hot_issues=_tags(case, "hot_issue"), law_topics=_tags(case, "law_topic"), highlights=highlights,
+    )
+
+
+def _tags(case: Case, scheme: str) -> list[Tag]:
+    """A case's tags of one scheme, in taxonomy order."""
+    terms = sorted((t.term for t in case.tags if t.term.scheme == scheme), key=lambda term: term.position)
+    return [Tag(term.code, term.name) for term in terms]

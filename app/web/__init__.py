@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, current_app, g, jsonify, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from sqlalchemy import text
 from werkzeug.datastructures import MultiDict
@@ -17,6 +17,7 @@ from app.services import search as search_service
 from app.urls import public_url
 from legaltext.citations import law_departments
 from legaltext.numerals import NUMERAL, to_int
+from schemas.fields import is_web_address
 from schemas.search import SearchArgsSchema, args_from_multidict
 
 web = Blueprint("web", __name__)
@@ -40,6 +41,12 @@ def _remember_kiosk(response):
     if getattr(g, "kiosk_cookie", None) is not None:
         response.set_cookie("kiosk", g.kiosk_cookie, samesite="Lax", httponly=True)
     return response
+
+
+@web.app_template_filter("web_address")
+def _web_address(url: str | None) -> str | None:
+    """The address if it is a plain http(s) link, else None: stored data is checked again at render."""
+    return url if url and is_web_address(url.strip()) else None
 
 
 @web.app_context_processor
@@ -81,13 +88,27 @@ def _search_args(fixed: dict[str, str] | None = None) -> tuple[dict | None, dict
 def _results(template: str, fixed: dict | None = None, **context):
     """Render a results page (search or browse) for the current arguments."""
     args, errors = _search_args(fixed)
+    if args and (canonical := _canonical_filters(args, fixed or {})):
+        return redirect(canonical, 301)
     page = search_service.search(args) if args else None
-    active = [(name, value) for name in FACET_LABELS for value in (args or {}).get(name, [])
-              if not fixed or fixed.get(name) != value]
+    active = [f for f in page.filters if (fixed or {}).get(f.name) != f.value] if page else []
     popular = catalog.overview()["hot_issues"] if page is not None and page.total == 0 else []
     status = 400 if errors else 200
     return render_template(template, args=args or {"q": request.args.get("q", "")}, page=page, errors=errors,
                            active=active, fixed=fixed or {}, popular=popular, **context), status
+
+
+def _canonical_filters(args: dict, fixed: dict) -> str | None:
+    """The same page's address with filters by code or id, when a link named a term or issuer."""
+    keys = search_service.filter_keys(args)
+    changed = {name: [v for v in values if v != fixed.get(name)] for name, values in keys.items()
+               if values != args.get(name)}
+    if not changed:
+        return None
+    query = MultiDict(request.args)
+    for name, values in changed.items():
+        query.setlist(name, values)
+    return request.path + "?" + urlencode(list(query.items(multi=True)))
 
 
 @web.get("/")
@@ -113,7 +134,7 @@ def hot_issue(code: str):
     """Cases of one hot issue."""
     term = catalog.term_by_code("hot_issue", code) or abort(404)
     crumbs = [("首页", url_for("web.home")), ("热点问题", url_for("web.topics")), (term.name, None)]
-    return _results("search.html", fixed={"hot_issue": term.name}, crumbs=crumbs, heading=term.name, term=term)
+    return _results("search.html", fixed={"hot_issue": term.code}, crumbs=crumbs, heading=term.name, term=term)
 
 
 @web.get("/law-topics/<code>")
@@ -121,7 +142,7 @@ def law_topic(code: str):
     """Cases of one legal department, with its cited laws."""
     term = catalog.term_by_code("law_topic", code) or abort(404)
     crumbs = [("首页", url_for("web.home")), ("法律部门", url_for("web.topics")), (term.name, None)]
-    return _results("search.html", fixed={"law_topic": term.name}, crumbs=crumbs, heading=term.name, term=term,
+    return _results("search.html", fixed={"law_topic": term.code}, crumbs=crumbs, heading=term.name, term=term,
                     department_laws=True)
 
 
@@ -172,9 +193,9 @@ def article_search():
     """问法条: a question in plain words → the most relevant articles, each with cases applying it."""
     q = request.args.get("q", "").strip()[:200]
     results = []
-    for found, count in laws_service.search_articles(q, 10) if q else []:
-        cases = laws_service.citing_cases(found.law.title, found.number, found.sub, limit=3)
-        results.append((found, count, cases))
+    for hit in laws_service.search_articles(q, 10) if q else []:
+        cases = laws_service.citing_cases(hit.law, hit.number, hit.sub, limit=3)
+        results.append((hit.article, hit.case_count, cases))
     return render_template("articles.html", q=q, results=results)
 
 

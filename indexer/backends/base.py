@@ -1,11 +1,15 @@
 """The SearchBackend protocol and the value objects that cross it."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Protocol
+from typing import Protocol
 
 from indexer.documents import SearchDocument
 from indexer.query import ParsedQuery
+
+# The deepest result a search may reach (page × per page): nobody reads further, and engines refuse it.
+RESULT_WINDOW = 10_000
 
 
 class SearchUnavailable(RuntimeError):

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Iterable
 
 from indexer.analysis import analysis_version
-from indexer.backends.base import IndexBusy, SearchRequest, SearchResult, SearchUnavailable
+from indexer.backends.base import RESULT_WINDOW, IndexBusy, SearchRequest, SearchResult, SearchUnavailable
 from indexer.backends.engine_client import EngineClient, EngineError
 from indexer.backends.locking import FileLock
 from indexer.documents import FACETS, FIELD_WEIGHTS, FIELDS, FILTER_ONLY, SearchDocument
@@ -35,7 +35,6 @@ BULK_BYTES = 8 * 1024 * 1024  # long judgments: a bulk request is cut at this si
 ADMIN_TIMEOUT = 120.0  # refresh, settings, alias swap and deletion of a large index
 BULK_RETRIES = 5  # on 429 (circuit breaker, full write queue): 1+2+4+8+16 s at most
 FACET_LIMIT = 200
-MAX_RESULT_WINDOW = 10_000  # as schemas.search: deeper pages are refused before they get here
 COMMON_SHARE = 0.2  # same pruning of very common free terms as the embedded engine
 COMMON_MIN_DOCS = 1000
 SIMILAR_FIELDS = ("title", "keywords", "holding", "body")
@@ -159,7 +158,7 @@ class ElasticBackend:
     # ---- index lifecycle -------------------------------------------------------------------
     def _index_settings(self, loading: bool) -> dict:
         """Settings for a new index: no refresh and no replicas while bulk loading."""
-        settings = {"number_of_shards": self.shards, "max_result_window": MAX_RESULT_WINDOW,
+        settings = {"number_of_shards": self.shards, "max_result_window": RESULT_WINDOW,
                     "analysis": SETTINGS_ANALYSIS}
         return settings | self._live_settings(loading)
 

@@ -15,8 +15,8 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 from indexer.analysis import analysis_version
 from indexer.backends.base import IndexBusy, SearchRequest, SearchResult, SearchUnavailable
