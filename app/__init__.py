@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from app.config import load_settings
 from app.extensions import db, migrate
 from app.routing import BoundedIntConverter
+from app.security import register_security_headers
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -26,6 +27,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     register_logging(app)
     register_proxy_fix(app)
+    register_security_headers(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)

@@ -13,6 +13,8 @@ from typing import Any
 
 from environs import Env, EnvError
 
+from app.urls import trusted_hosts
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
 APP_ENVS = ("production", "development", "testing")
@@ -88,6 +90,8 @@ def _read(env: Env, overrides: dict[str, Any]) -> dict[str, Any]:
         "PROXY_FIX": env.int("PROXY_FIX", 0),
         # The site's public address (https://pufa.example.gov.cn): canonical links, QR codes, feeds.
         "PUBLIC_BASE_URL": env.str("PUBLIC_BASE_URL", ""),
+        # Further host names to answer for (besides PUBLIC_BASE_URL's), e.g. an intranet name.
+        "TRUSTED_HOSTS_EXTRA": env.list("TRUSTED_HOSTS", []),
         # A touch-screen kiosk in a government hall: large targets, no external links, idle reset.
         "KIOSK_MODE": env.bool("KIOSK_MODE", False),
         "KIOSK_IDLE_SECONDS": env.int("KIOSK_IDLE_SECONDS", 120),
@@ -110,5 +114,7 @@ def _read(env: Env, overrides: dict[str, Any]) -> dict[str, Any]:
         "OPENAPI_JSON_PATH": "openapi.json",
     }
     settings.update(overrides)
+    # Flask refuses requests for any other Host (400): a forged Host header cannot reach a page.
+    settings["TRUSTED_HOSTS"] = trusted_hosts(settings["PUBLIC_BASE_URL"], settings["TRUSTED_HOSTS_EXTRA"])
     return settings
 

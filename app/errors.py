@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
 from marshmallow import ValidationError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from app.extensions import db
 from app.services.errors import Missing, PermissionDenied, WorkflowError
 from app.web.auth import CsrfFailed
-from indexer.backends.base import SearchUnavailable
+from indexer.backends.base import QueryTooExpensive, SearchUnavailable
 from schemas.errors import error_body
 
 log = logging.getLogger(__name__)
@@ -72,10 +72,20 @@ def register(app: Flask) -> None:
     def _csrf(exc: CsrfFailed):
         return respond(400, "csrf_failed", "页面已过期或请求来源无法验证，请返回上一页刷新后重试。")
 
+    @app.errorhandler(QueryTooExpensive)
+    def _too_expensive(exc: QueryTooExpensive):
+        log.info("search cut off: %s", exc)
+        return respond(503, "search_timeout", "检索条件过于宽泛或复杂，未能及时完成，请换用更具体的词语或减少排除词后再试。")
+
     @app.errorhandler(SearchUnavailable)
     def _search_down(exc: SearchUnavailable):
         log.warning("search unavailable: %s", exc)
         return respond(503, "search_unavailable", "搜索服务暂时不可用，请稍后再试。")
+
+    @app.errorhandler(SecurityError)
+    def _untrusted_host(exc: SecurityError):
+        # No page can be built for a Host we do not serve (url_for needs a trusted host).
+        return Response("请求的主机名无效。", status=400, mimetype="text/plain")
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

@@ -16,6 +16,10 @@ from dataclasses import dataclass, field
 from indexer.analysis import cut, expand, normalize_query, query_tokens
 
 MAX_TERMS = 32
+# Each phrase and each exclusion is an exact-text check over the cases it touches: a few are plenty,
+# and a query of dozens (-"的是" -"的是" …) must not tie up a worker.
+MAX_PHRASES = 5
+MAX_EXCLUSIONS = 5
 _QUOTES = str.maketrans({"“": '"', "”": '"', "「": '"', "」": '"', "『": '"', "』": '"'})
 _CHUNK = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -60,6 +64,20 @@ def _phrase(text: str) -> Phrase | None:
     return Phrase(text, tokens) if tokens else None
 
 
+def syntax_counts(raw: str) -> tuple[int, int]:
+    """(phrases, exclusions) as typed: what the cost limit counts, without segmenting."""
+    text = normalize_query(raw or "").translate(_QUOTES)
+    phrases = excluded = 0
+    for match in _CHUNK.finditer(text):
+        negative, quoted, word = match.groups()
+        if quoted is not None and quoted.strip():
+            excluded += bool(negative)
+            phrases += not negative
+        elif word and word.startswith("-") and len(word) > 1:
+            excluded += 1
+    return phrases, excluded
+
+
 def parse_query(raw: str) -> ParsedQuery:
     """Parse user query text; never raises on any string."""
     text = normalize_query(raw or "").translate(_QUOTES)
@@ -77,6 +95,8 @@ def parse_query(raw: str) -> ParsedQuery:
                 parsed.excluded.append(phrase)
         else:
             free.append(word)
+    parsed.phrases = list(dict.fromkeys(parsed.phrases))[:MAX_PHRASES]  # repeats cost, never add
+    parsed.excluded = list(dict.fromkeys(parsed.excluded))[:MAX_EXCLUSIONS]
     parsed.terms = query_tokens(" ".join(free))[:MAX_TERMS]
     parsed.synonyms = expand(parsed.terms)[:MAX_TERMS]
     return parsed

@@ -14,12 +14,19 @@ from __future__ import annotations
 
 import io
 import re
+import time
 import warnings
 import zipfile
+import zlib
 from xml.etree import ElementTree
 
+from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as SafeElementTree
+
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024          # the upload itself
-MAX_DOCX_XML_BYTES = 50 * 1024 * 1024        # word/document.xml once unzipped (zip bombs)
+MAX_DOCX_XML_BYTES = 16 * 1024 * 1024        # word/document.xml once unzipped (zip bombs): a long judgment is ~2 MB
+MAX_XML_DEPTH = 64                           # Word nests paragraphs in tables, cells, text boxes: a dozen levels
+DEFAULT_DEADLINE = 10.0                      # seconds one document may take to read
 MAX_PDF_PAGES = 500
 ALLOWED_EXTENSIONS = (".docx", ".pdf", ".txt")
 
@@ -38,15 +45,15 @@ class ExtractError(ValueError):
 
 # ---------------------------------------------------------------- extraction
 
-def extract_text(filename: str, data: bytes) -> str:
-    """The document's text, one paragraph per line, whitespace normalised."""
+def extract_text(filename: str, data: bytes, seconds: float = DEFAULT_DEADLINE) -> str:
+    """The document's text, one paragraph per line, whitespace normalised; gives up after `seconds`."""
     ext = _extension(filename)
     if not data:
         raise ExtractError("file_empty", "文件为空。")
     if len(data) > MAX_UPLOAD_BYTES:
         raise ExtractError("file_too_large", f"文件超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB 的大小限制。")
     reader = {".docx": _docx_text, ".pdf": _pdf_text, ".txt": _txt_text}[ext]
-    text = normalize_text(reader(data))
+    text = normalize_text(reader(data, time.monotonic() + seconds))
     if not text:
         raise ExtractError("file_empty", "未能从文件中提取到文字（扫描版 PDF 需先进行文字识别）。")
     return text
@@ -61,7 +68,7 @@ def _extension(filename: str) -> str:
     return ext
 
 
-def _docx_text(data: bytes) -> str:
+def _docx_text(data: bytes, deadline: float) -> str:
     if data.startswith(b"\xd0\xcf\x11\xe0"):  # an OLE file: Word 97-2003, or an encrypted .docx
         raise ExtractError("file_type", "这是旧版 .doc 或已加密的 Word 文档，请解除密码并另存为 .docx 后上传。")
     if not data.startswith(b"PK\x03\x04"):
@@ -72,24 +79,59 @@ def _docx_text(data: bytes) -> str:
                 info = archive.getinfo("word/document.xml")
             except KeyError:
                 raise ExtractError("file_type", "该压缩文件不是 Word（.docx）文档。") from None
-            if info.file_size > MAX_DOCX_XML_BYTES:
-                raise ExtractError("file_too_large", "Word 文档内容过大，无法处理。")
-            xml = archive.read(info)
-    except (zipfile.BadZipFile, EOFError, OSError, RuntimeError, NotImplementedError):
+            xml = _read_capped(archive, info)
+    except (zipfile.BadZipFile, EOFError, OSError, RuntimeError, NotImplementedError, zlib.error):
         raise ExtractError("file_unreadable", "Word 文档已损坏或已加密，无法读取。") from None
-    if b"<!DOCTYPE" in xml[:4096]:
-        raise ExtractError("file_unreadable", "Word 文档格式异常，无法读取。")
+    body = _parse_docx_body(xml, deadline)
+    return "\n".join(_docx_blocks(body, deadline)) if body is not None else ""
+
+
+def _read_capped(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """The member's bytes, refused as soon as they inflate past MAX_DOCX_XML_BYTES (the size the
+    zip header declares may lie, so the cap is enforced while reading)."""
+    if info.file_size > MAX_DOCX_XML_BYTES:
+        raise ExtractError("file_too_large", "Word 文档内容过大，无法处理。")
+    chunks, size = [], 0
+    with archive.open(info) as member:
+        while chunk := member.read(1 << 16):
+            size += len(chunk)
+            if size > MAX_DOCX_XML_BYTES:
+                raise ExtractError("file_too_large", "Word 文档内容过大，无法处理。")
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _parse_docx_body(xml: bytes, deadline: float):
+    """The w:body element, parsed by defusedxml (no DTD, no entities), no deeper than MAX_XML_DEPTH."""
+    depth = 0
+    root = None
     try:
-        root = ElementTree.fromstring(xml)
-    except ElementTree.ParseError:
-        raise ExtractError("file_unreadable", "Word 文档已损坏，无法读取。") from None
-    body = root.find(f"{_W}body")
-    return "\n".join(_docx_blocks(body)) if body is not None else ""
+        for number, (event, element) in enumerate(
+                SafeElementTree.iterparse(io.BytesIO(xml), events=("start", "end"), forbid_dtd=True)):
+            if event == "start":
+                depth += 1
+                root = element if root is None else root
+                if depth > MAX_XML_DEPTH:
+                    raise ExtractError("file_unreadable", "Word 文档结构异常（嵌套过深），无法读取。")
+            else:
+                depth -= 1
+            if number % 4096 == 0:
+                _check_deadline(deadline)
+    except (ElementTree.ParseError, DefusedXmlException):
+        raise ExtractError("file_unreadable", "Word 文档已损坏或格式异常，无法读取。") from None
+    return root.find(f"{_W}body") if root is not None else None
 
 
-def _docx_blocks(parent):
+def _check_deadline(deadline: float) -> None:
+    """Stop reading a document that takes longer than the caller allows."""
+    if time.monotonic() > deadline:
+        raise ExtractError("file_too_complex", "文件过于复杂，未能在限定时间内读取，请精简后重试。")
+
+
+def _docx_blocks(parent, deadline: float):
     """Paragraph texts in document order; a table row becomes one line of its cells' texts."""
     for child in parent:
+        _check_deadline(deadline)
         if child.tag == f"{_W}p":
             yield _docx_paragraph(child)
         elif child.tag == f"{_W}tbl":
@@ -100,27 +142,33 @@ def _docx_blocks(parent):
         elif child.tag == f"{_W}sdt":
             content = child.find(f"{_W}sdtContent")
             if content is not None:
-                yield from _docx_blocks(content)
+                yield from _docx_blocks(content, deadline)
 
 
 def _docx_paragraph(paragraph) -> str:
-    return "".join(_docx_runs(paragraph))
+    """Run texts in order, walked with a stack (no recursion: nesting depth is bounded anyway).
 
-
-def _docx_runs(node):
-    """Run texts in order; w:delText (tracked deletions) is a different tag and so left out."""
-    for child in node:
-        if child.tag == f"{_W}t":
-            yield child.text or ""
+    w:delText (tracked deletions) is a different tag and so left out; a text box is stored
+    twice, and its old-Word copy (mc:Fallback) is skipped.
+    """
+    out: list[str] = []
+    stack = [iter(paragraph)]
+    while stack:
+        child = next(stack[-1], None)
+        if child is None:
+            stack.pop()
+        elif child.tag == f"{_W}t":
+            out.append(child.text or "")
         elif child.tag == f"{_W}tab":
-            yield "\t"
+            out.append("\t")
         elif child.tag in (f"{_W}br", f"{_W}cr"):
-            yield "\n"
-        elif child.tag != _MC_FALLBACK:  # a text box is stored twice: skip the old-Word copy
-            yield from _docx_runs(child)
+            out.append("\n")
+        elif child.tag != _MC_FALLBACK:
+            stack.append(iter(child))
+    return "".join(out)
 
 
-def _pdf_text(data: bytes) -> str:
+def _pdf_text(data: bytes, deadline: float) -> str:
     if not data.startswith(b"%PDF-"):
         raise ExtractError("file_type", "文件内容不是 PDF 文档，与扩展名不符。")
     import pypdf  # imported here: only uploads need it
@@ -132,7 +180,12 @@ def _pdf_text(data: bytes) -> str:
             encrypted = reader.is_encrypted and not _pdf_decrypt(reader)
             pages = None if encrypted else len(reader.pages)
             if pages and pages <= MAX_PDF_PAGES:
-                texts = [page.extract_text() or "" for page in reader.pages]
+                texts = []
+                for page in reader.pages:
+                    _check_deadline(deadline)
+                    texts.append(page.extract_text() or "")
+        except ExtractError:
+            raise
         except Exception:  # pypdf raises many kinds of errors on broken files
             raise ExtractError("file_unreadable", "PDF 文档已损坏，无法读取。") from None
     if encrypted:
@@ -183,7 +236,7 @@ def _join_pdf_lines(pages: list[str]) -> str:
     return "\n".join(paragraphs)
 
 
-def _txt_text(data: bytes) -> str:
+def _txt_text(data: bytes, deadline: float) -> str:
     if data.startswith((b"PK\x03\x04", b"%PDF-")):
         raise ExtractError("file_type", "文件内容不是纯文本，与扩展名 .txt 不符。")
     if b"\x00" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -427,6 +480,6 @@ def _title_from_judgment(paragraphs: list[str]) -> str:
     return ""
 
 
-def prefill_from_upload(filename: str, data: bytes) -> dict:
-    """What the case editor shows after an upload: extract the text, then split it."""
-    return split_sections(extract_text(filename, data))
+def prefill_from_upload(filename: str, data: bytes, seconds: float = DEFAULT_DEADLINE) -> dict:
+    """What the case editor shows after an upload: extract the text (within `seconds`), then split it."""
+    return split_sections(extract_text(filename, data, seconds))

@@ -8,6 +8,7 @@ from marshmallow import EXCLUDE, ValidationError, fields, post_load, validates_s
 from app.models.case import CASE_TYPES, ISSUER_KINDS
 from indexer.backends.base import RESULT_WINDOW
 from indexer.documents import FACETS, FILTER_ONLY, article_key
+from indexer.query import MAX_EXCLUSIONS, MAX_PHRASES, syntax_counts
 from legaltext.citations import normalize_law_title
 from legaltext.numerals import NUMERAL, to_int
 from schemas.fields import ChineseSchema, Int, List, Str, in_range, length, one_of
@@ -47,6 +48,13 @@ class SearchArgsSchema(ChineseSchema):
         data["year"] = [str(y) for y in data.get("year", [])]
         data["article"] = [article_filter_value(v) for v in data.get("article", [])]
         return data
+
+    @validates_schema
+    def _cost(self, data, **kwargs):
+        """Refuse queries whose phrases or exclusions would each scan many cases (a DoS on one worker)."""
+        phrases, excluded = syntax_counts(data.get("q", ""))
+        if phrases > MAX_PHRASES or excluded > MAX_EXCLUSIONS:
+            raise ValidationError(f"检索式过于复杂：引号内的短语最多 {MAX_PHRASES} 个，排除词（-）最多 {MAX_EXCLUSIONS} 个。", "q")
 
     @validates_schema
     def _window(self, data, **kwargs):

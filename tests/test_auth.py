@@ -1,6 +1,7 @@
 """Login, lockout, rate limiting, sessions, CSRF, password reset and the users CLI."""
 import datetime as dt
 
+import pytest
 from sqlalchemy import select
 
 from app.extensions import db
@@ -16,10 +17,12 @@ def get_csrf(client) -> str:
         return session["csrf"]
 
 
-def post_login(client, username, password, token=None):
-    """Submit the login form."""
-    return client.post("/login", data={"username": username, "password": password,
-                                       "csrf_token": token or get_csrf(client)})
+def post_login(client, username, password, token=None, ip="127.0.0.1", next_url=None):
+    """Submit the login form (from address `ip`)."""
+    data = {"username": username, "password": password, "csrf_token": token or get_csrf(client)}
+    if next_url is not None:
+        data["next"] = next_url
+    return client.post("/login", data=data, environ_base={"REMOTE_ADDR": ip})
 
 
 def test_login_lands_on_the_role_home_and_logout_ends_the_session(app, client, accounts):
@@ -59,26 +62,75 @@ def test_wrong_password_is_refused_without_saying_which_part_was_wrong(app, clie
     assert "用户名或密码错误" in unknown_user.get_data(as_text=True)
 
 
-def test_five_failures_lock_the_account_even_for_the_right_password(app, client, accounts):
+@pytest.mark.parametrize("target", ["/\t/example.com", "/\n/example.com", "/\\example.com", "//example.com",
+                                    "https://example.com/", " /publish/", "/publish/\r\nSet-Cookie: x=1",
+                                    "/%09/example.com"])
+def test_next_can_only_be_a_plain_local_path(app, client, accounts, target):
+    """/\t/example.com redirected to //example.com and a newline in next gave a 500."""
+    response = post_login(client, "reviewer", STAFF_PASSWORD, next_url=target)
+    assert response.status_code == 302 and response.headers["Location"] in ("/review/", target)
+    assert response.headers["Location"] == "/review/" or target == "/%09/example.com"
+
+
+def test_failures_block_the_name_from_that_address_only(app, client, accounts):
+    """Five wrong passwords from one address block that name there; the real user elsewhere logs in."""
     for _ in range(5):
-        post_login(client, "publisher", "wrong-password-1")
-    user = db.session.get(User, accounts.publisher.id)
-    db.session.refresh(user)
-    assert user.locked_until is not None
-    locked = post_login(client, "publisher", STAFF_PASSWORD)
-    assert locked.status_code == 429 and "锁定" in locked.get_data(as_text=True)
+        assert post_login(client, "publisher", "wrong-password-1", ip="10.0.0.66").status_code == 401
+    blocked = post_login(client, "publisher", STAFF_PASSWORD, ip="10.0.0.66")
+    assert blocked.status_code == 429 and "频繁" in blocked.get_data(as_text=True)
     assert db.session.scalar(select(AuditEvent.id).filter_by(action="user.lockout")) is not None
-    # The lock is in the database, so it holds for every worker; it expires by itself.
-    user.locked_until = dt.datetime(2000, 1, 1)
-    db.session.commit()
-    assert post_login(client, "publisher", STAFF_PASSWORD).status_code == 302
+    assert post_login(client, "publisher", STAFF_PASSWORD, ip="10.0.0.7").status_code == 302
+    assert accounts.publisher.id in auth_service.lockouts()
 
 
-def test_admin_unlocks_a_locked_account(app, accounts):
-    accounts.publisher.locked_until = dt.datetime(2999, 1, 1)
-    db.session.commit()
+def test_a_blocked_unknown_name_is_answered_like_a_real_one(app, client, accounts):
+    for name in ("publisher", "no-such-person"):
+        for _ in range(5):
+            post_login(client, name, "wrong-password-1", ip="10.0.0.66")
+    real = post_login(client, "publisher", "wrong-password-1", ip="10.0.0.66")
+    unknown = post_login(client, "no-such-person", "wrong-password-1", ip="10.0.0.66")
+    assert real.status_code == unknown.status_code == 429
+    text = lambda r: r.get_data(as_text=True).replace("no-such-person", "NAME").replace("publisher", "NAME")  # noqa: E731
+    assert text(real) == text(unknown)
+
+
+def test_blocks_expire_and_double_with_each_round(app, client, accounts):
+    from app.models import LoginAttempt
+
+    def age_attempts(minutes):
+        for row in db.session.scalars(select(LoginAttempt)):
+            row.created_at -= dt.timedelta(minutes=minutes)
+        db.session.commit()
+
+    for _ in range(5):
+        post_login(client, "publisher", "wrong-password-1", ip="10.0.0.66")
+    age_attempts(16)  # the first block (15 minutes) is over
+    for _ in range(5):
+        post_login(client, "publisher", "wrong-password-1", ip="10.0.0.66")
+    until = auth_service.blocked_until("publisher", "10.0.0.66", auth_service.utcnow())
+    assert until is not None and 29 <= (until - auth_service.utcnow()).total_seconds() / 60 <= 30
+    age_attempts(31)
+    assert post_login(client, "publisher", STAFF_PASSWORD, ip="10.0.0.66").status_code == 302
+
+
+def test_admin_unlocks_a_blocked_name(app, client, accounts):
+    for _ in range(5):
+        post_login(client, "publisher", "wrong-password-1", ip="10.0.0.66")
     auth_service.unlock(accounts.admin, accounts.publisher.id)
-    assert accounts.publisher.locked_until is None
+    assert accounts.publisher.id not in auth_service.lockouts()
+    assert post_login(client, "publisher", STAFF_PASSWORD, ip="10.0.0.66").status_code == 302
+
+
+def test_changing_ones_password_ends_the_other_sessions(app, accounts, login):
+    first, second = app.test_client(), app.test_client()
+    login(first, accounts.publisher)
+    login(second, accounts.publisher)
+    response = first.post("/account/password", data={"csrf_token": CSRF, "current_password": STAFF_PASSWORD,
+                                                     "new_password": "Another-horse-43",
+                                                     "new_password_again": "Another-horse-43"})
+    assert response.status_code == 302
+    assert first.get("/publish/").status_code == 200  # this session goes on
+    assert second.get("/publish/").status_code == 302  # the other one is over
 
 
 def test_many_failures_from_one_address_are_rate_limited(app, client, accounts):

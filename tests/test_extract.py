@@ -277,3 +277,49 @@ def test_refuses_zip_that_is_not_docx_and_broken_files():
     assert refusal("a.pdf", pdf[:3000]).code == "file_unreadable"
     assert refusal("a.pdf", b"%PDF-1.7\n" + b"garbage " * 100).code == "file_unreadable"
     assert refusal("a.txt", b"\x80\x81abc\xff").code == "file_unreadable"
+
+
+# ---------------------------------------------------------------- hostile documents
+def _docx_with(document_xml: bytes) -> bytes:
+    """A .docx whose word/document.xml is exactly these bytes."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", document_xml)
+    return out.getvalue()
+
+
+_W_NS = b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
+
+
+def test_a_small_docx_that_inflates_past_the_cap_is_refused_while_reading():
+    """175 KB that inflates to ~49 MB of XML held a worker 25 s; now it stops at the cap."""
+    bomb = _docx_with(_W_NS + b"<w:p><w:r><w:t>" + b"a" * (49 * 1024 * 1024) + b"</w:t></w:r></w:p></w:body></w:document>")
+    assert len(bomb) < 200 * 1024
+    assert refusal("bomb.docx", bomb).code == "file_too_large"
+
+
+def test_a_zip_header_that_understates_the_size_does_not_lift_the_cap():
+    data = bytearray(_docx_with(_W_NS + b"<w:p><w:r><w:t>" + b"b" * (extract.MAX_DOCX_XML_BYTES + 10)
+                                + b"</w:t></w:r></w:p></w:body></w:document>"))
+    # Rewrite the declared uncompressed size in the central directory to 1 KB.
+    central = data.rfind(b"PK\x01\x02")
+    data[central + 24:central + 28] = (1024).to_bytes(4, "little")
+    assert refusal("liar.docx", bytes(data)).code in {"file_too_large", "file_unreadable"}
+
+
+def test_deeply_nested_xml_is_refused_not_a_recursion_error():
+    deep = _W_NS + b"<w:p>" + b"<w:r>" * 100_000 + b"</w:r>" * 100_000 + b"</w:p></w:body></w:document>"
+    assert refusal("deep.docx", _docx_with(deep)).code == "file_unreadable"
+
+
+def test_entities_and_doctypes_are_refused():
+    billion = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>'
+               + _W_NS + b"<w:p><w:r><w:t>&lol2;</w:t></w:r></w:p></w:body></w:document>")
+    assert refusal("lol.docx", _docx_with(billion)).code == "file_unreadable"
+
+
+def test_a_document_that_takes_too_long_is_given_up():
+    many = _W_NS + b"<w:p><w:r><w:t>x</w:t></w:r></w:p>" * 200_000 + b"</w:body></w:document>"
+    with pytest.raises(extract.ExtractError) as caught:
+        extract.extract_text("slow.docx", _docx_with(many), seconds=0.0)
+    assert caught.value.code == "file_too_complex" and "限定时间" in caught.value.message

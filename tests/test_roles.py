@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Case, CaseRevision, Issuer, User
+from app.models import Case, CaseRevision, Issuer, LoginAttempt, User
 from app.services import auth as auth_service
 from app.services import deid_review, revisions, uploads, workflow
 from app.services.auth import PermissionDenied
@@ -37,7 +37,9 @@ def world(app, accounts):
     workflow.submit(accounts.publisher, submitted.id)
     named = revisions.save(accounts.publisher, None, record(title="含个人信息的草稿", sections=[
         {"kind": "facts", "heading": "基本案情", "text": "原告王小明，住某市延安西路2299号，电话13912342781。"}]))
-    accounts.lecturer.locked_until = dt.datetime(2999, 1, 1)  # so that "unlock" has something to do
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)  # so that "unlock" has something to do
+    db.session.add_all(LoginAttempt(ip="10.0.0.66", username="lecturer", success=False, created_at=now)
+                       for _ in range(5))
     db.session.commit()
     return SimpleNamespace(accounts=accounts, case=published.case, draft=draft, submitted=submitted, named=named)
 
@@ -77,8 +79,9 @@ def fingerprint() -> tuple:
         db.session.execute(select(Case.id, Case.status, Case.title, Case.issuer_id).order_by(Case.id)).all(),
         db.session.execute(select(CaseRevision.id, CaseRevision.state, CaseRevision.record)
                            .order_by(CaseRevision.id)).all(),
-        db.session.execute(select(User.id, User.role, User.active, User.password_hash, User.locked_until,
+        db.session.execute(select(User.id, User.role, User.active, User.password_hash,
                                   User.organisation_id).order_by(User.id)).all(),
+        db.session.execute(select(LoginAttempt.id).order_by(LoginAttempt.id)).all(),
         db.session.execute(select(Issuer.id, Issuer.name, Issuer.region).order_by(Issuer.id)).all(),
     )
 

@@ -298,8 +298,9 @@ def test_end_to_end_through_the_pages(app, client, accounts, login):
 CSRF_TOKEN = "test-csrf-token"
 
 
-def test_upload_prefills_the_editor_and_keeps_the_file_outside_the_web_root(app, client, accounts, login):
+def test_upload_prefills_the_editor_and_keeps_no_original_unless_asked(app, client, accounts, login):
     import io
+    import stat
     from pathlib import Path
 
     login(client, accounts.publisher)
@@ -308,8 +309,13 @@ def test_upload_prefills_the_editor_and_keeps_the_file_outside_the_web_root(app,
         "csrf_token": CSRF_TOKEN, "document": (io.BytesIO(text.encode("utf-8")), "判决书.txt")})
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "原告张某居住在某小区。" in page and 'value="outcome" selected' in page
-    stored = list((Path(app.instance_path) / "uploads").rglob("*.txt"))
+    uploads = Path(app.config["UPLOAD_FOLDER"])
+    assert not list(uploads.rglob("*.txt"))  # the un-de-identified original is gone after extraction
+    client.post("/publish/cases/new/upload", content_type="multipart/form-data", data={
+        "csrf_token": CSRF_TOKEN, "keep_original": "1", "document": (io.BytesIO(text.encode("utf-8")), "判决书.txt")})
+    stored = list(uploads.rglob("*.txt"))
     assert len(stored) == 1 and stored[0].read_bytes() == text.encode("utf-8")
+    assert stat.S_IMODE(stored[0].stat().st_mode) == 0o600 and stat.S_IMODE(stored[0].parent.stat().st_mode) == 0o700
     assert not str(stored[0]).startswith(app.static_folder)
     assert db.session.scalar(select(Case.id)) is None  # nothing saved until the publisher saves
     bad = client.post("/publish/cases/new/upload", content_type="multipart/form-data", data={

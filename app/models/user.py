@@ -41,9 +41,6 @@ class User(db.Model):
     role: Mapped[str] = mapped_column(String(20), index=True)
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("issuers.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Lockout lives in the database so every gunicorn worker sees the same count.
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
@@ -77,7 +74,8 @@ class UserSession(db.Model):
 
 
 class LoginAttempt(db.Model):
-    """One login attempt, for per-address rate limiting (shared by all workers)."""
+    """One login attempt (name lower-cased, address), for rate limits and per-pair blocks shared by
+    every worker; kept a day."""
 
     __tablename__ = "login_attempts"
 

@@ -192,30 +192,31 @@ def reset_password(actor: User | None, user_id: int, new_password: str, system: 
     user = _user_or_404(user_id)
     user.password_hash = _checked_hash(new_password, user.username)
     user.must_change_password = True
-    user.failed_logins, user.locked_until = 0, None
+    _forget_failures(user)
     _end_all_sessions(user.id)
     audit(actor, "user.password_reset", target_user_id=user.id)
     db.session.commit()
     return user
 
 
-def change_own_password(user: User, current: str, new: str) -> None:
-    """A user replaces their own password (needs the current one)."""
+def change_own_password(user: User, current: str, new: str, keep_session: str | None = None) -> None:
+    """A user replaces their own password (needs the current one); every other session of theirs ends."""
     if not check_password_hash(user.password_hash, current):
         raise ValidationError({"current_password": ["当前密码不正确。"]})
     if current == new:
         raise ValidationError({"new_password": ["新密码不能与当前密码相同。"]})
     user.password_hash = _checked_hash(new, user.username, "new_password")
     user.must_change_password = False
+    _end_all_sessions(user.id, except_token=keep_session)
     audit(user, "user.password_change", target_user_id=user.id)
     db.session.commit()
 
 
 def unlock(actor: User, user_id: int) -> User:
-    """Lift a lockout (admins)."""
+    """Lift every block on an account's name (admins): its failed attempts are forgotten."""
     require(actor, "users.manage")
     user = _user_or_404(user_id)
-    user.failed_logins, user.locked_until = 0, None
+    _forget_failures(user)
     audit(actor, "user.unlock", target_user_id=user.id)
     db.session.commit()
     return user
@@ -273,43 +274,74 @@ def _recent_failures_from(ip: str, now: dt.datetime) -> int:
 def _note_attempt(ip: str, username: str, success: bool, now: dt.datetime) -> None:
     """Record an attempt and forget those older than a day (bounded table)."""
     db.session.execute(delete(LoginAttempt).where(LoginAttempt.created_at < now - dt.timedelta(days=1)))
-    db.session.add(LoginAttempt(ip=ip[:64], username=username[:80], success=success, created_at=now))
+    db.session.add(LoginAttempt(ip=ip[:64], username=username.lower()[:80], success=success, created_at=now))
 
 
-def _count_failure(user: User, now: dt.datetime) -> None:
-    """Increment the user's failures atomically; lock the account when the limit is reached."""
-    db.session.execute(update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1))
-    db.session.refresh(user)
-    if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
-        user.locked_until = now + dt.timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
-        user.failed_logins = 0
-        audit(None, "user.lockout", target_user_id=user.id, until=user.locked_until.isoformat())
+def blocked_until(username: str, ip: str, now: dt.datetime) -> dt.datetime | None:
+    """Until when this name may not try again from this address, or None.
+
+    LOGIN_MAX_FAILURES failures of one name from one address since its last success block that
+    pair for LOGIN_LOCKOUT_MINUTES, doubling with every further round of failures (at most a day).
+    The pair, not the account: nobody elsewhere can lock a real user out, and the answer is the
+    same whether or not the name exists.
+    """
+    name = username.lower()[:80]
+    pair = (LoginAttempt.username == name, LoginAttempt.ip == ip[:64])
+    last_success = db.session.scalar(select(func.max(LoginAttempt.created_at)).where(*pair, LoginAttempt.success))
+    failures = list(db.session.scalars(select(LoginAttempt.created_at).where(
+        *pair, LoginAttempt.success.is_(False), LoginAttempt.created_at > (last_success or dt.datetime.min))
+        .order_by(LoginAttempt.created_at)))
+    per_round = current_app.config["LOGIN_MAX_FAILURES"]
+    rounds = len(failures) // per_round
+    if not rounds:
+        return None
+    minutes = min(current_app.config["LOGIN_LOCKOUT_MINUTES"] * 2 ** (rounds - 1), 24 * 60)
+    until = failures[rounds * per_round - 1] + dt.timedelta(minutes=minutes)  # from the round's last failure
+    return until if until > now else None
 
 
 def authenticate(username: str, password: str, ip: str) -> User:
-    """The user for these credentials, or LoginRefused (rate limit, lockout, wrong password)."""
+    """The user for these credentials, or LoginRefused (address rate limit, blocked pair, wrong password).
+
+    Unknown names and wrong passwords are answered alike, in the same time (a dummy hash is checked).
+    """
     now = utcnow()
     username = (username or "").strip()[:80]
     if _recent_failures_from(ip, now) >= current_app.config["LOGIN_IP_LIMIT"]:
         raise LoginRefused("rate_limited", "登录尝试过于频繁，请稍后再试。", 429)
+    until = blocked_until(username, ip, now)
+    if until is not None:
+        minutes = max(1, int((until - now).total_seconds() // 60) + 1)
+        raise LoginRefused("rate_limited", f"登录尝试过于频繁，请 {minutes} 分钟后再试，或联系管理员。", 429)
     user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
-    if user is not None and user.locked_until and user.locked_until > now:
-        _note_attempt(ip, username, False, now)
-        db.session.commit()
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        raise LoginRefused("locked", f"密码错误次数过多，账号已被暂时锁定，请 {minutes} 分钟后再试或联系管理员解锁。", 429)
     valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
     if not (valid and user is not None and user.active):
         _note_attempt(ip, username, False, now)
-        if user is not None and not valid:
-            _count_failure(user, now)
+        if user is not None and blocked_until(username, ip, now) is not None:
+            audit(None, "user.lockout", target_user_id=user.id, ip=ip[:64])
         db.session.commit()
         raise LoginRefused("invalid_credentials", "用户名或密码错误，或账号已停用。")
-    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+    user.last_login_at = now
     _note_attempt(ip, username, True, now)
     audit(user, "auth.login", target_user_id=user.id, ip=ip)
     db.session.commit()
     return user
+
+
+def lockouts() -> dict[int, dt.datetime]:
+    """Accounts whose name is blocked from some address now: user id → the latest unblocking time."""
+    now = utcnow()
+    out: dict[int, dt.datetime] = {}
+    pairs = db.session.execute(select(LoginAttempt.username, LoginAttempt.ip).where(
+        LoginAttempt.success.is_(False)).distinct()).all()
+    names = {name for name, _ in pairs}
+    users = {u.username.lower(): u.id for u in db.session.scalars(
+        select(User).where(func.lower(User.username).in_(names)))} if names else {}
+    for name, ip in pairs:
+        until = blocked_until(name, ip, now) if name in users else None
+        if until is not None:
+            out[users[name]] = max(until, out.get(users[name], until))
+    return out
 
 
 def _token_hash(token: str) -> str:
@@ -359,6 +391,15 @@ def end_session(token: str | None, user: User | None = None) -> None:
         db.session.commit()
 
 
-def _end_all_sessions(user_id: int) -> None:
-    """Delete every session of a user (password reset, deactivation); caller commits."""
-    db.session.execute(delete(UserSession).where(UserSession.user_id == user_id))
+def _end_all_sessions(user_id: int, except_token: str | None = None) -> None:
+    """Delete every session of a user (password change or reset, deactivation) but `except_token`'s."""
+    query = delete(UserSession).where(UserSession.user_id == user_id)
+    if except_token:
+        query = query.where(UserSession.token_hash != _token_hash(except_token))
+    db.session.execute(query)
+
+
+def _forget_failures(user: User) -> None:
+    """Forget an account's failed logins from every address (lifts every block on its name)."""
+    db.session.execute(delete(LoginAttempt).where(
+        LoginAttempt.username == user.username.lower(), LoginAttempt.success.is_(False)))

@@ -30,7 +30,7 @@ def make_backend(config):
     if name == "embedded":
         from indexer.backends.fts5 import Fts5Backend
 
-        return Fts5Backend(config["SEARCH_INDEX_PATH"])
+        return Fts5Backend(config["SEARCH_INDEX_PATH"], time_budget_ms=config["SEARCH_TIME_BUDGET_MS"])
     if name in CLIENTS:
         settings = ConnectionSettings(
             url=config["SEARCH_URL"], username=config["SEARCH_USERNAME"], password=config["SEARCH_PASSWORD"],
@@ -39,7 +39,7 @@ def make_backend(config):
         )
         return ElasticBackend(CLIENTS[name](settings), prefix=config["SEARCH_INDEX_PREFIX"],
                               lock_path=config["SEARCH_LOCK_PATH"], shards=config["SEARCH_SHARDS"],
-                              replicas=config["SEARCH_REPLICAS"])
+                              replicas=config["SEARCH_REPLICAS"], time_budget_ms=config["SEARCH_TIME_BUDGET_MS"])
     raise ValueError(f"unknown SEARCH_BACKEND {name!r} (embedded, opensearch or elasticsearch)")
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 from flask import current_app
@@ -19,31 +20,40 @@ from legaltext import extract
 from schemas.case import CaseRecordSchema
 
 _schema = CaseRecordSchema()
-def prefill_from_upload(actor: User, filename: str, data: bytes) -> dict:
-    """Editor content extracted from an uploaded original (.docx/.pdf/.txt); the file is kept.
 
-    Raises extract.ExtractError (code + Chinese message) for a file we refuse or cannot read.
-    Files go to UPLOAD_FOLDER (default: <instance>/uploads), outside the web root, named by
-    their SHA-256 so nothing a user typed becomes part of a path.
+
+def prefill_from_upload(actor: User, filename: str, data: bytes, keep: bool = False) -> dict:
+    """Editor content extracted from an uploaded original (.docx/.pdf/.txt).
+
+    The original is not de-identified, so it is not kept unless the publisher asks (`keep`):
+    then it goes to UPLOAD_FOLDER (outside the web root) readable by the app's user only (0600),
+    named by its SHA-256 so nothing a user typed becomes part of a path. Raises
+    extract.ExtractError (code + Chinese message) for a file we refuse or cannot read in time.
     """
     require(actor, "case.edit")
     require_organisation(actor)
-    prefill = extract.prefill_from_upload(filename, data)
+    prefill = extract.prefill_from_upload(filename, data, current_app.config["UPLOAD_PARSE_SECONDS"])
     digest = hashlib.sha256(data).hexdigest()
-    folder = Path(current_app.config["UPLOAD_FOLDER"])
-    folder = folder / f"org{actor.organisation_id}"
-    folder.mkdir(parents=True, exist_ok=True)
-    stored = folder / f"{digest}{Path(filename).suffix.lower()}"
-    if not stored.exists():
-        stored.write_bytes(data)
-    audit(actor, "case.upload", file=filename[:200], sha256=digest, size=len(data), stored=stored.name)
+    stored = _keep_original(actor, filename, data, digest) if keep else None
+    audit(actor, "case.upload", file=filename[:200], sha256=digest, size=len(data),
+          stored=stored.name if stored else None)
     db.session.commit()
     return prefill
 
 
+def _keep_original(actor: User, filename: str, data: bytes, digest: str) -> Path:
+    """Store an original for the publisher's organisation, private to the app's user."""
+    folder = Path(current_app.config["UPLOAD_FOLDER"]) / f"org{actor.organisation_id}"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    stored = folder / f"{digest}{Path(filename).suffix.lower()[:10]}"
+    if not stored.exists():
+        descriptor = os.open(stored, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+    return stored
+
+
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
-
-
 MAX_IMPORT_LINES = 1000
 
 

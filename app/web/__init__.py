@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
@@ -14,7 +15,7 @@ from app.models import SECTION_KINDS, Case, CaseStatus
 from app.services import catalog, index_sync
 from app.services import laws as laws_service
 from app.services import search as search_service
-from app.urls import public_url
+from app.urls import canonical_url, public_url
 from legaltext.citations import law_departments
 from legaltext.numerals import NUMERAL, to_int
 from schemas.fields import is_web_address
@@ -52,7 +53,7 @@ def _web_address(url: str | None) -> str | None:
 @web.app_context_processor
 def _template_helpers() -> dict:
     """Helpers every template may use."""
-    return {"url_with": url_with, "public_url": public_url, "FACET_LABELS": FACET_LABELS, "SECTION_KINDS": SECTION_KINDS,
+    return {"url_with": url_with, "public_url": public_url, "canonical_url": canonical_url, "FACET_LABELS": FACET_LABELS, "SECTION_KINDS": SECTION_KINDS,
             "issuer_kind_label": catalog.issuer_kind_label, "SORTS": SORTS}
 
 
@@ -236,7 +237,11 @@ def healthz():
         database = {"ok": False, "error": type(exc).__name__}
     if not database["ok"]:
         return jsonify({"status": "down", "database": database}), 503
-    state = index_sync.status()
+    try:
+        state = index_sync.status()
+    except SQLAlchemyError as exc:  # e.g. tables missing before `flask db upgrade`
+        db.session.rollback()
+        return jsonify({"status": "down", "database": {"ok": False, "error": type(exc).__name__}}), 503
     if not state["engine"]["ok"]:
         return jsonify({"status": "down", "database": database, "search": state["engine"]}), 503
     body = {"status": "ok" if state["in_step"] else "degraded", "database": database, "search": state["engine"],

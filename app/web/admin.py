@@ -7,7 +7,6 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from marshmallow import ValidationError
 
 from app.models import ISSUER_KINDS
-from app.models.user import utcnow
 from app.services import auth as auth_service
 from app.web.auth import field_errors, login_required
 
@@ -32,7 +31,8 @@ def temporary_password() -> str:
 @login_required
 def users():
     """Every account."""
-    return render_template("admin/users.html", users=auth_service.list_users(g.user), now=utcnow())
+    people = auth_service.list_users(g.user)
+    return render_template("admin/users.html", users=people, locked=auth_service.lockouts())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import functools
 import hmac
+import re
 import secrets
+from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from marshmallow import ValidationError
@@ -78,11 +80,19 @@ def field_errors(exc: ValidationError) -> dict[str, list[str]]:
     return {item["field"]: item["messages"] for item in flatten(exc.messages)}
 
 
-def _safe_next(target: str | None) -> str | None:
-    """Only local paths are followed after login (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+_UNSAFE_IN_PATH = re.compile(r"[\x00-\x20\x7f\\]")
+
+
+def safe_next(target: str | None) -> str | None:
+    """A path on this site to return to after login, or None (no open redirect).
+
+    Browsers drop tabs and newlines and read a backslash as a slash, so "/\t/example.com" is
+    "//example.com": any whitespace, control character or backslash disqualifies a target.
+    """
+    if not target or _UNSAFE_IN_PATH.search(target) or not target.startswith("/") or target.startswith("//"):
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
 
 
 def home_for(user) -> str:
@@ -109,7 +119,7 @@ def login():
     csrf_token()
     if user.must_change_password:
         return redirect(url_for("auth.password"))
-    return redirect(_safe_next(request.form.get("next")) or home_for(user))
+    return redirect(safe_next(request.form.get("next")) or home_for(user))
 
 
 @bp.post("/logout")
@@ -138,7 +148,8 @@ def password():
         try:
             if new != again:
                 raise ValidationError({"new_password_again": ["两次输入的新密码不一致。"]})
-            auth_service.change_own_password(g.user, request.form.get("current_password", ""), new)
+            auth_service.change_own_password(g.user, request.form.get("current_password", ""), new,
+                                             keep_session=session.get("sid"))
         except ValidationError as exc:
             errors = field_errors(exc)
         else:

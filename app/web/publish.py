@@ -173,7 +173,8 @@ def upload():
         flash("请选择要上传的文件（.docx、.pdf 或 .txt）。", "error")
         return redirect(url_for("publish.new"))
     try:
-        prefill = uploads.prefill_from_upload(g.user, document.filename, document.read())
+        prefill = uploads.prefill_from_upload(g.user, document.filename, document.read(),
+                                              keep=request.form.get("keep_original") == "1")
     except ExtractError as exc:
         flash(f"无法读取该文件：{exc.message}", "error")
         return redirect(url_for("publish.new"))

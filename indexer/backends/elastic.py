@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
 from indexer.analysis import analysis_version
-from indexer.backends.base import RESULT_WINDOW, IndexBusy, SearchRequest, SearchResult, SearchUnavailable
+from indexer.backends.base import RESULT_WINDOW, IndexBusy, QueryTooExpensive, SearchRequest, SearchResult, SearchUnavailable
 from indexer.backends.engine_client import EngineClient, EngineError
 from indexer.backends.locking import FileLock
 from indexer.documents import FACETS, FIELD_WEIGHTS, FIELDS, FILTER_ONLY, SearchDocument
@@ -146,8 +146,9 @@ class ElasticBackend:
     """SearchBackend on an Elasticsearch or OpenSearch cluster, through an alias."""
 
     def __init__(self, client: EngineClient, prefix: str = "yianshifa", lock_path: str = "search-lock",
-                 shards: int = 1, replicas: str = "0-1", refresh: str = "wait_for"):
+                 shards: int = 1, replicas: str = "0-1", refresh: str = "wait_for", time_budget_ms: int = 500):
         self.client = client
+        self.time_budget_ms = time_budget_ms
         self.alias = f"{prefix}-cases"
         self.shards = shards
         self.replicas = replicas  # "0-1" = auto-expand: one replica as soon as a second node exists
@@ -343,6 +344,7 @@ class ElasticBackend:
             "size": request.per_page,
             "track_total_hits": True,
             "_source": False,
+            "timeout": f"{self.time_budget_ms}ms",  # the engine stops collecting after this
         }
         if request.with_facets:
             body["aggs"] = facet_aggregations()
@@ -350,6 +352,8 @@ class ElasticBackend:
             answer = self._search(body)
         except EngineError as exc:  # our request refused (a bug or a cluster setting): logged, not a 500
             raise SearchUnavailable(f"engine refused the search: {exc}") from exc
+        if answer.get("timed_out"):  # partial counts are worse than a clear answer
+            raise QueryTooExpensive(f"search ran past its {self.time_budget_ms} ms budget")
         total = answer["hits"]["total"]["value"]
         ids = [int(hit["_id"]) for hit in answer["hits"]["hits"]]
         facets = {}

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from indexer.analysis import analysis_version
-from indexer.backends.base import IndexBusy, SearchRequest, SearchResult, SearchUnavailable
+from indexer.backends.base import IndexBusy, QueryTooExpensive, SearchRequest, SearchResult, SearchUnavailable
 from indexer.backends.locking import FileLock
 from indexer.documents import FACETS, FIELD_WEIGHTS, FIELDS, FILTER_ONLY, SearchDocument
 from indexer.query import ParsedQuery, Phrase
@@ -53,9 +53,10 @@ def _phrase_match(phrase: Phrase) -> str:
 class Fts5Backend:
     """SearchBackend on SQLite FTS5 files in one directory."""
 
-    def __init__(self, directory: str | os.PathLike, lock_timeout: float = 30.0):
+    def __init__(self, directory: str | os.PathLike, lock_timeout: float = 30.0, time_budget_ms: int = 500):
         self.directory = Path(directory)
         self.lock_timeout = lock_timeout
+        self.time_budget = time_budget_ms / 1000
         self._local = threading.local()
         self._lock = FileLock(self.directory / "lock", lock_timeout)
         self._similar_cache: dict[tuple, list[int]] = {}
@@ -251,12 +252,19 @@ class Fts5Backend:
             return {"ok": False, "backend": "embedded", "error": type(exc).__name__}
 
     def search(self, request: SearchRequest) -> SearchResult:
-        """Run a search: count, page of ids and facet counts over the same conditions."""
+        """Run a search: count, page of ids and facet counts over the same conditions, within the
+        time budget (SQLite's progress handler interrupts a query that runs past it)."""
         conn = self._conn()
+        deadline = time.monotonic() + self.time_budget
+        conn.set_progress_handler(lambda: time.monotonic() > deadline, 1000)
         try:
             return self._search(conn, request)
         except sqlite3.OperationalError as exc:
+            if "interrupted" in str(exc):
+                raise QueryTooExpensive(f"search ran past its {self.time_budget * 1000:.0f} ms budget") from exc
             raise SearchUnavailable(str(exc)) from exc
+        finally:
+            conn.set_progress_handler(None, 0)
 
     def similar(self, doc_id: int, limit: int = 5) -> list[int]:
         """Ids of the documents most like `doc_id`: its most distinctive terms, ranked by BM25.
