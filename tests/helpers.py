@@ -140,9 +140,21 @@ def chromium() -> Iterator:
             browser.close()
 
 
+# Every page records Content-Security-Policy violations, so a test can check there were none.
+_RECORD_CSP = ("window.__csp = []; document.addEventListener('securitypolicyviolation', "
+               "e => window.__csp.push(e.violatedDirective + ' ' + (e.blockedURI || 'inline')));")
+
+
 def new_page(browser, width: int = 1280, height: int = 900):
-    """A fresh page (own cookies) at a viewport size."""
-    return browser.new_context(viewport={"width": width, "height": height}).new_page()
+    """A fresh page (own cookies) at a viewport size, recording CSP violations."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    context.add_init_script(_RECORD_CSP)
+    return context.new_page()
+
+
+def csp_violations(page) -> list[str]:
+    """What the Content-Security-Policy blocked on the page now shown."""
+    return page.evaluate("window.__csp || []")
 
 
 def sign_in(browser, base_url: str, username: str, password: str = STAFF_PASSWORD, width: int = 1280):

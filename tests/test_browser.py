@@ -163,3 +163,20 @@ def test_keyboard_reaches_search_and_results(browser, live_url):
     page.keyboard.press("Enter")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.name") == "q"
+
+
+def test_pages_run_under_the_content_security_policy_without_violations(browser, live_url):
+    """The CSP allows only the app's own files: no page may need an inline script or style."""
+    from tests.helpers import csp_violations
+
+    page = new_page(browser)
+    for path in ("/", "/search?q=高空抛物", "/topics", "/articles?q=高空抛物", "/login", "/no-such-page"):
+        page.goto(live_url + path)
+        page.wait_for_load_state("networkidle")
+        assert csp_violations(page) == [], path
+    page.goto(live_url + "/search?q=高空抛物")
+    page.click("ol.hits h2 a >> nth=0")
+    page.wait_for_load_state("networkidle")
+    page.fill("input[name=q] >> nth=0", "劳动")  # suggestions fetch and render
+    page.wait_for_timeout(500)
+    assert csp_violations(page) == []
