@@ -88,7 +88,7 @@ def reindex() -> None:
         try:
             count = index_sync.reindex(progress=bar.update)
         except (SearchUnavailable, EngineError) as exc:
-            raise click.ClickException(f"重建索引失败，原索引继续提供服务：{exc}")
+            raise click.ClickException(f"重建索引失败，原索引继续提供服务：{exc}") from exc
     click.echo(f"已索引 {count} 件案例。", err=True)
 
 
@@ -143,7 +143,7 @@ def load_taxonomy(file: Path | None) -> None:
     try:
         created, updated = load_terms(file or SEED_FILE)
     except (TaxonomyError, KeyError, ValueError) as exc:
-        raise click.ClickException(f"分类文件无效：{exc}")
+        raise click.ClickException(f"分类文件无效：{exc}") from exc
     click.echo(f"新增 {created} 项，更新 {updated} 项。", err=True)
 
 

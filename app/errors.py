@@ -75,7 +75,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(QueryTooExpensive)
     def _too_expensive(exc: QueryTooExpensive):
         log.info("search cut off: %s", exc)
-        return respond(503, "search_timeout", "检索条件过于宽泛或复杂，未能及时完成，请换用更具体的词语或减少排除词后再试。")
+        return respond(503, "search_timeout",
+                       "检索条件过于宽泛或复杂，未能及时完成，请换用更具体的词语或减少排除词后再试。")
 
     @app.errorhandler(SearchUnavailable)
     def _search_down(exc: SearchUnavailable):

@@ -52,7 +52,7 @@ def gunicorn(instance: Path, port: int, workers: int = 2, log: Path | None = Non
     if not 8100 <= port <= 8199:
         raise ValueError("benchmarks use ports 8100-8199 only")
     env = app_env(instance) | (env_extra or {})
-    out = open(log, "ab") if log else subprocess.DEVNULL
+    out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 (outlives this block: the server's log)
     proc = subprocess.Popen(
         [str(GUNICORN), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--timeout", "120", "wsgi:app"],
         cwd=SRC, env=env, stdout=out, stderr=out, start_new_session=True,

@@ -16,8 +16,8 @@ import re
 import sqlite3
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 # Section kinds indexed by the BM25 baseline (same mix as the eval README).
 BM25_SECTION_KINDS = ("holding", "facts", "significance", "explanation", "reasoning")

@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._server import ROOT, SRC, gunicorn, load_queries, query_path  # noqa: E402
-from bench.search_bench import percentile, run_http  # noqa: E402
+from bench._server import ROOT, SRC, gunicorn, load_queries, query_path
+from bench.search_bench import percentile, run_http
 
 sys.path.insert(0, str(SRC))
 

@@ -15,6 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
+from app.extensions import db  # noqa: E402
+from app.services import index_sync  # noqa: E402
 from app.services import search as search_service  # noqa: E402
 from indexer.backends.base import SearchRequest  # noqa: E402
 from indexer.query import parse_query  # noqa: E402
@@ -36,7 +38,7 @@ def main() -> None:
         embedded = search_service.backend()
         engine = search_service.make_backend(app.config | {
             "SEARCH_BACKEND": args.backend, "SEARCH_URL": args.url, "SEARCH_INDEX_PREFIX": "parity-bench"})
-        engine.rebuild(search_service._published_documents())
+        engine.rebuild(index_sync.public_documents(db.session))
         overlaps, mismatched = [], []
         for q in queries:
             ours, theirs = run(embedded, q), run(engine, q)

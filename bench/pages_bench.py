@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app import create_app  # noqa: E402
+from app import create_app
 
 
 def page_urls(client) -> dict[str, list[str]]:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._server import ROOT, SRC, load_queries, query_path  # noqa: E402
+from bench._server import ROOT, SRC, load_queries, query_path
 
 sys.path.insert(0, str(SRC))  # the application code under test (BENCH_SRC, default: the working tree)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import sys
 from collections import Counter
+from pathlib import Path
 
 # (label, regex on one frame "function (file:line)") — the stages of the import path
 STAGES = [
@@ -35,7 +36,7 @@ def main(path: str) -> int:
     total = 0
     hits: Counter = Counter()
     leaf: Counter = Counter()
-    for line in open(path, encoding="utf-8"):
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
         stack, _, count = line.rstrip("\n").rpartition(" ")
         if not count.isdigit():
             continue

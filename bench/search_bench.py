@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._server import ROOT, SRC, gunicorn, load_queries, query_path  # noqa: E402
+from bench._server import ROOT, SRC, gunicorn, load_queries, query_path
 
 sys.path.insert(0, str(SRC))  # the application code under test (BENCH_SRC, default: the working tree)
 
@@ -129,10 +129,10 @@ def run_sql(instance: Path, queries: list[tuple[str, str]], per_page: int, show_
 
     from werkzeug.datastructures import MultiDict
 
+    from indexer import documents
     from indexer.backends.base import SearchRequest
     from indexer.backends.fts5 import Fts5Backend
     from indexer.query import parse_query
-    from indexer import documents
     from schemas import search as search_schema
     from schemas.search import SearchArgsSchema, args_from_multidict
 
@@ -143,7 +143,7 @@ def run_sql(instance: Path, queries: list[tuple[str, str]], per_page: int, show_
     conn = sqlite3.connect(index_dir / (index_dir / "CURRENT").read_text().strip())
     backend = Fts5Backend(index_dir)
     rows, sent = [], []
-    for number, (text, extra) in enumerate(queries):
+    for text, extra in queries:
         pairs = [("q", text), ("per_page", str(per_page))] + [
             (k, v) for k, _, v in (p.partition("=") for p in extra.split("&") if p)]
         args = as_strings(SearchArgsSchema().load(args_from_multidict(MultiDict(pairs))))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sqlite3  # noqa: F401  (the baseline index is an in-memory sqlite3 database)
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -24,8 +24,8 @@ from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import Law, LawArticle  # noqa: E402
 from app.services import laws as laws_service  # noqa: E402
-from legaltext.numerals import NUMERAL, to_int  # noqa: E402
 from indexer.backends.fts5 import fts_quote  # noqa: E402
+from legaltext.numerals import NUMERAL, to_int  # noqa: E402
 
 DEFAULT_STARD = ROOT.parent / "shared" / "eval" / "stard" / "train.jsonl"
 _NAME = re.compile(rf"^(.*?)第({NUMERAL})条(?:之({NUMERAL}))?$")

@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._server import ROOT, SRC, app_env, gunicorn, load_queries, query_path  # noqa: E402
-from bench.search_bench import fetch, percentile  # noqa: E402
+from bench._server import ROOT, SRC, app_env, gunicorn, load_queries, query_path
+from bench.search_bench import fetch, percentile
 
 
 def main() -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._server import ROOT, gunicorn, load_queries, query_path  # noqa: E402
+from bench._server import ROOT, gunicorn, load_queries, query_path
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -34,7 +34,7 @@ def wrk(base: str, clients: int, duration: int, urls: Path) -> dict:
          "-s", str(ROOT / "bench" / "wrk_rotate.lua"), base, "--", str(urls)],
         capture_output=True, text=True, check=True,
     )
-    line = next(l for l in proc.stdout.splitlines() if l.startswith("WRKJSON "))
+    line = next(row for row in proc.stdout.splitlines() if row.startswith("WRKJSON "))
     return json.loads(line.removeprefix("WRKJSON "))
 
 

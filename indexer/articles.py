@@ -49,7 +49,8 @@ class ArticleIndex:
         # A throw-away file: no journal, and explicit transactions (a rollback without a journal corrupts).
         conn = sqlite3.connect(tmp, isolation_level=None)
         conn.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
-                           "CREATE VIRTUAL TABLE fts USING fts5(law, chapter, body, tokenize='unicode61 remove_diacritics 0');"
+                           "CREATE VIRTUAL TABLE fts USING fts5(law, chapter, body,"
+                           " tokenize='unicode61 remove_diacritics 0');"
                            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);")
         conn.execute("INSERT INTO meta VALUES ('analysis', ?)", (analysis_version(),))
         count = 0

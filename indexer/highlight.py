@@ -105,7 +105,8 @@ def snippets(sections: list[tuple[str, str]], terms: list[str], limit: int = MAX
             distinct, start, end = _best_window(text, spans, terms_of)
             candidates.append((-distinct, order, kind, text, spans, start, end))
     best = sorted(candidates, key=lambda c: c[:2])[:limit]  # HTML only for the snippets shown
-    return [{"field": kind, "html": _snippet_html(text, spans, start, end)} for _, _, kind, text, spans, start, end in best]
+    return [{"field": kind, "html": _snippet_html(text, spans, start, end)}
+            for _, _, kind, text, spans, start, end in best]
 
 
 def _snippet_html(text: str, spans: list[tuple[int, int]], start: int, end: int) -> str:

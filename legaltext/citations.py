@@ -58,7 +58,8 @@ _AGREED_AFTER = re.compile(r"^(?:第[^，。；]{1,12}?)?约定")
 _NOT_LAW_TITLE = re.compile(r"大学|学院|学校|公司|银行|集团|章程|合同|协议|须知")
 _LAW_ENDING = re.compile(r"(?:法|条例|规定|解释|办法|决定|规则|意见|批复)(?:[（(][^）)]*[）)])?$")
 # The issuer printed before the 《》 belongs to the title: 最高人民法院《关于…的解释》.
-_ISSUER_BEFORE = re.compile(r"(最高人民法院、最高人民检察院|最高人民法院|最高人民检察院|全国人民代表大会常务委员会|全国人大常委会|国务院)\s*$")
+_ISSUER_BEFORE = re.compile(r"(最高人民法院、最高人民检察院|最高人民法院|最高人民检察院|全国人民代表大会常务委员会"
+                            r"|全国人大常委会|国务院)\s*$")
 _SENTENCE_END = re.compile(r"[。；;\n]")
 _BINDING_GAP = re.compile(r"^[\s、，,和及与或以者的规定中之]*$")
 

@@ -54,7 +54,8 @@ class SearchArgsSchema(ChineseSchema):
         """Refuse queries whose phrases or exclusions would each scan many cases (a DoS on one worker)."""
         phrases, excluded = syntax_counts(data.get("q", ""))
         if phrases > MAX_PHRASES or excluded > MAX_EXCLUSIONS:
-            raise ValidationError(f"检索式过于复杂：引号内的短语最多 {MAX_PHRASES} 个，排除词（-）最多 {MAX_EXCLUSIONS} 个。", "q")
+            raise ValidationError(
+                f"检索式过于复杂：引号内的短语最多 {MAX_PHRASES} 个，排除词（-）最多 {MAX_EXCLUSIONS} 个。", "q")
 
     @validates_schema
     def _window(self, data, **kwargs):

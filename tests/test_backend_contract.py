@@ -109,11 +109,13 @@ def test_rebuild_swaps_in_a_new_index(backend):
 def test_readers_in_other_threads_see_the_swap(backend):
     seen = []
     thread = threading.Thread(target=lambda: seen.append(run(backend, "")[0]))
-    thread.start(); thread.join()
+    thread.start()
+    thread.join()
     with backend.locked():
         backend.rebuild([make_doc(1), make_doc(2)])
     thread = threading.Thread(target=lambda: seen.append(run(backend, "")[0]))
-    thread.start(); thread.join()
+    thread.start()
+    thread.join()
     assert seen == [5, 2]
 
 

@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Case, IndexQueue
+from app.services import index_sync
 from app.services import search as search_service
-from indexer import queue
 from indexer.backends.base import SearchRequest
 from indexer.query import parse_query
 from tests.helpers import sample_record, write_jsonl
@@ -54,9 +54,7 @@ def test_published_case_is_found_highlighted_and_leaves_when_withdrawn(engine_ap
     assert "<mark>高空抛物</mark>" in title and "&lt;b&gt;" in title and " 某物业" not in title
     case = db.session.scalar(select(Case))
     case.status = "withdrawn"
-    queue.enqueue(db.session, [case.id])
-    db.session.commit()
-    search_service.sync_after_commit()
+    db.session.commit()  # the session events queue the case; the drain after the commit applies it
     assert client.get("/api/v1/search", query_string={"q": "高空抛物"}).get_json()["total"] == 0
     assert client.get(f"/cases/{case.id}").status_code == 410
 
@@ -68,7 +66,7 @@ def test_status_shows_alias_index_counts_and_backlog(engine_app, tmp_path):
     status = json.loads(result.stdout)
     assert result.exit_code == 0 and status["backend"] == "opensearch"
     assert status["engine"]["alias"].endswith("-cases") and status["engine"]["index"].startswith(status["engine"]["alias"])
-    assert status["engine"]["documents"] == status["published_cases"] == 3 and status["in_step"]
+    assert status["engine"]["documents"] == status["public_cases"] == 3 and status["in_step"]
     assert status["outbox_backlog"] == 0
 
 
@@ -91,7 +89,7 @@ def test_failed_rebuild_deletes_the_new_index_and_keeps_serving(engine_app, engi
     old = engine.live_indices()
 
     def broken_documents():
-        yield from search_service._published_documents()
+        yield from index_sync.public_documents(db.session)
         raise RuntimeError("database went away mid-rebuild")
 
     with pytest.raises(RuntimeError):
@@ -117,7 +115,7 @@ def test_no_search_fails_while_reindex_swaps_the_alias(engine_app, tmp_path):
     thread.start()
     try:
         for _ in range(3):
-            search_service.reindex()
+            index_sync.reindex()
     finally:
         stop.set()
         thread.join()
@@ -131,7 +129,6 @@ def test_concurrent_sync_processes_apply_each_row_once(engine_app, tmp_path):
     import_records(engine_app.test_cli_runner(), tmp_path, records(30))
     for case in db.session.scalars(select(Case).where(Case.source_id.in_([f"engine-{i}" for i in range(0, 30, 3)]))):
         case.status = "withdrawn"
-        queue.enqueue(db.session, [case.id])
     db.session.commit()
     assert backlog() == 40
     env = _cli_env(engine_app)
@@ -141,9 +138,9 @@ def test_concurrent_sync_processes_apply_each_row_once(engine_app, tmp_path):
     assert all(p.returncode == 0 for p in procs), outputs
     db.session.expire_all()
     assert backlog() == 0
-    assert search_service.backend().count() == 20 == search_service.published_count()
+    assert search_service.backend().count() == 20 == index_sync.public_count()
     request = SearchRequest(query=parse_query(""), per_page=100, with_facets=False)
-    published = set(db.session.scalars(select(Case.id).filter_by(status="published")))
+    published = set(db.session.scalars(select(Case.id).where(Case.is_public)))
     assert set(search_service.backend().search(request).ids) == published
 
 
@@ -178,5 +175,5 @@ def test_engine_down_publishing_waits_in_the_outbox_and_drains_on_return(engine_
         engine_process.start()
     assert runner.invoke(args=["search", "sync"]).exit_code == 0
     assert backlog() == 0
-    assert search_service.backend().count() == 3 == search_service.published_count()
+    assert search_service.backend().count() == 3 == index_sync.public_count()
     assert client.get("/api/v1/search", query_string={"q": "停机期间"}).get_json()["total"] == 1

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from app.extensions import db
+from app.services import index_sync
 from app.services import search as search_service
 from app.services.search import make_backend
 from indexer.backends.base import SearchRequest
@@ -26,7 +28,7 @@ def both_engines(seeded_app, engine_process, tmp_path_factory):
     """(embedded backend, engine backend) holding the same seed documents."""
     engine = make_backend(settings_for(tmp_path_factory.mktemp("parity"), **engine_config(engine_process, "parity")))
     with seeded_app.app_context():
-        engine.rebuild(search_service._published_documents())
+        engine.rebuild(index_sync.public_documents(db.session))
         yield search_service.backend(), engine
     drop_engine_indices(engine_process, "parity")
 

@@ -74,8 +74,8 @@ def test_editing_a_published_case_keeps_the_public_version_until_approval(app, c
     assert "修订" not in client.get(f"/cases/{case.id}").get_data(as_text=True)
     workflow.submit(accounts.publisher, rev2.id)
     lines = revision_diff.diff_to_public(rev2)
-    assert [l.text for l in lines if l.op == "del"] == ["标题：高空抛物致人损害案"]
-    assert [l.text for l in lines if l.op == "add"] == ["标题：高空抛物致人损害责任纠纷案（修订）"]
+    assert [line.text for line in lines if line.op == "del"] == ["标题：高空抛物致人损害案"]
+    assert [line.text for line in lines if line.op == "add"] == ["标题：高空抛物致人损害责任纠纷案（修订）"]
     workflow.approve(accounts.reviewer, rev2.id)
     assert case.title.endswith("（修订）") and rev1.state == "superseded"
     assert "（修订）" in client.get(f"/cases/{case.id}").get_data(as_text=True)

@@ -16,7 +16,8 @@ from app.models.user import ROLES, LoginAttempt, Organisation, User, UserSession
 from app.models.workflow import REVISION_STATES, AuditEvent, CaseRevision, RevisionState
 
 __all__ = [
-    "CASE_TYPES", "ISSUER_KIND_SHORT", "ISSUER_KINDS", "SECTION_KINDS", "SCHEMES", "CaseStatus", "RevisionState",
-    "Case", "CaseSection", "Issuer", "IndexQueue", "CaseTag", "TaxonomyTerm", "LAW_KINDS", "Law", "LawArticle", "CaseCitation", "ZeroResultQuery",
-    "ROLES", "LoginAttempt", "Organisation", "User", "UserSession", "REVISION_STATES", "AuditEvent", "CaseRevision",
+    "CASE_TYPES", "ISSUER_KIND_SHORT", "ISSUER_KINDS", "SECTION_KINDS", "SCHEMES", "CaseStatus",
+    "RevisionState", "Case", "CaseSection", "Issuer", "IndexQueue", "CaseTag", "TaxonomyTerm", "LAW_KINDS",
+    "Law", "LawArticle", "CaseCitation", "ZeroResultQuery", "ROLES", "LoginAttempt", "Organisation", "User",
+    "UserSession", "REVISION_STATES", "AuditEvent", "CaseRevision",
 ]

@@ -13,7 +13,7 @@ import secrets
 
 from flask import current_app
 from marshmallow import ValidationError, validates_schema
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db

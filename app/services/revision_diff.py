@@ -82,5 +82,6 @@ def previous_snapshot(revision: CaseRevision) -> tuple[dict | None, dict | None]
     """(record, tags) of the revision published before this one, if any."""
     before = db.session.scalar(select(CaseRevision).where(
         CaseRevision.case_id == revision.case_id, CaseRevision.number < revision.number,
-        CaseRevision.state.in_((RevisionState.PUBLISHED, RevisionState.SUPERSEDED))).order_by(CaseRevision.number.desc()).limit(1))
+        CaseRevision.state.in_((RevisionState.PUBLISHED, RevisionState.SUPERSEDED)))
+        .order_by(CaseRevision.number.desc()).limit(1))
     return (before.record, before.tags) if before else (None, None)

@@ -210,8 +210,8 @@ def recently_published(actor: User, limit: int = 30) -> list[CaseRevision]:
 
 def withdrawal_notice(case: Case) -> AuditEvent | None:
     """The audit row of a withdrawn case's withdrawal (date and public reason)."""
-    return db.session.scalar(select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.action == "case.withdraw")
-                             .order_by(AuditEvent.id.desc()).limit(1))
+    return db.session.scalar(select(AuditEvent).where(
+        AuditEvent.case_id == case.id, AuditEvent.action == "case.withdraw").order_by(AuditEvent.id.desc()).limit(1))
 
 
 # ---- writing -------------------------------------------------------------------------------

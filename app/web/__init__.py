@@ -53,7 +53,8 @@ def _web_address(url: str | None) -> str | None:
 @web.app_context_processor
 def _template_helpers() -> dict:
     """Helpers every template may use."""
-    return {"url_with": url_with, "public_url": public_url, "canonical_url": canonical_url, "FACET_LABELS": FACET_LABELS, "SECTION_KINDS": SECTION_KINDS,
+    return {"url_with": url_with, "public_url": public_url, "canonical_url": canonical_url,
+            "FACET_LABELS": FACET_LABELS, "SECTION_KINDS": SECTION_KINDS,
             "issuer_kind_label": catalog.issuer_kind_label, "SORTS": SORTS}
 
 

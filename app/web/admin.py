@@ -110,7 +110,8 @@ def organisations():
     errors: dict = {}
     if request.method == "POST":
         try:
-            org = auth_service.create_organisation(g.user, {k: request.form.get(k, "") for k in ("name", "kind", "region")})
+            form = {k: request.form.get(k, "") for k in ("name", "kind", "region")}
+            org = auth_service.create_organisation(g.user, form)
         except ValidationError as exc:
             errors = field_errors(exc)
         else:

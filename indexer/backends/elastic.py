@@ -17,13 +17,21 @@ atomically, so searches never see a half-built index.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
 from indexer.analysis import analysis_version
-from indexer.backends.base import RESULT_WINDOW, IndexBusy, QueryTooExpensive, SearchRequest, SearchResult, SearchUnavailable
+from indexer.backends.base import (
+    RESULT_WINDOW,
+    IndexBusy,
+    QueryTooExpensive,
+    SearchRequest,
+    SearchResult,
+    SearchUnavailable,
+)
 from indexer.backends.engine_client import EngineClient, EngineError
 from indexer.backends.locking import FileLock
 from indexer.documents import FACETS, FIELD_WEIGHTS, FIELDS, FILTER_ONLY, SearchDocument
@@ -218,8 +226,8 @@ class ElasticBackend:
                 raise SearchUnavailable(f"new index {name} not ready")
             old = self.live_indices()
             actions = [{"remove": {"index": i, "alias": self.alias}} for i in old]
-            self.client.request("POST", "/_aliases", {"actions": actions + [{"add": {"index": name, "alias": self.alias}}]},
-                                timeout=ADMIN_TIMEOUT)
+            actions.append({"add": {"index": name, "alias": self.alias}})
+            self.client.request("POST", "/_aliases", {"actions": actions}, timeout=ADMIN_TIMEOUT)
         except BaseException:
             self._delete_quietly(name)
             raise
@@ -259,10 +267,8 @@ class ElasticBackend:
         return done
 
     def _delete_quietly(self, name: str) -> None:
-        try:
+        with contextlib.suppress(EngineError, SearchUnavailable):
             self.client.request("DELETE", f"/{name}", timeout=ADMIN_TIMEOUT)
-        except (EngineError, SearchUnavailable):
-            pass
 
     # ---- writing ---------------------------------------------------------------------------
     def _send(self, entries: list[str], refresh: str | None) -> int:
@@ -298,7 +304,8 @@ class ElasticBackend:
         ids = list(ids)
         if ids:
             self.ensure_index()
-            self._send([json.dumps({"delete": {"_index": self.alias, "_id": str(i)}}) + "\n" for i in ids], self.refresh)
+            entries = [json.dumps({"delete": {"_index": self.alias, "_id": str(i)}}) + "\n" for i in ids]
+            self._send(entries, self.refresh)
         return len(ids)
 
     def locked(self, wait: bool = True):

@@ -246,8 +246,9 @@ class Fts5Backend:
     def health(self) -> dict:
         """Engine state: ok, backend name, live file and document count."""
         try:
+            version = self.analysis_version()
             return {"ok": True, "backend": "embedded", "index": self._current_name(), "documents": self.count(),
-                    "analysis": self.analysis_version(), "analysis_current": self.analysis_version() == analysis_version()}
+                    "analysis": version, "analysis_current": version == analysis_version()}
         except (sqlite3.Error, SearchUnavailable) as exc:
             return {"ok": False, "backend": "embedded", "error": type(exc).__name__}
 

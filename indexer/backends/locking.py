@@ -31,7 +31,7 @@ class FileLock:
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle = open(self.path, "a+")
+            handle = open(self.path, "a+")  # noqa: SIM115 (closed by the `with handle` below)
         except OSError as exc:
             raise SearchUnavailable(f"lock file unusable: {exc}") from exc
         with handle:

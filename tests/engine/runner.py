@@ -74,7 +74,7 @@ class EngineProcess:
             "-numOfNode", str(self.nodes), "-baseHttpPort", str(self.base_port),
         ]
         self.base_path.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "ab")
+        log = open(self.log_path, "ab")  # noqa: SIM115 (handed to the child, closed right after)
         self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
         self._wait_healthy(timeout)
