@@ -7,6 +7,7 @@ Helpers that tests import by name live in tests/helpers.py.
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import uuid
@@ -81,15 +82,42 @@ def runner(app):
     return app.test_cli_runner()
 
 
-@pytest.fixture(scope="session")
-def seeded_app(tmp_path_factory):
-    """One app holding every real seed case, imported and indexed through the CLI."""
-    instance = tmp_path_factory.mktemp("seeded")
-    url = pg_database("yianshifa_test_seeded") if PG_URL else None
+def _seed(instance, url=None) -> None:
+    """Import every seed case (and the laws) into a migrated database and build the indexes."""
     application = create_app(make_config(instance, url))
     migrate_to_head(application)
     result = application.test_cli_runner().invoke(args=["seed"])
     assert result.exit_code == 0, result.output
+    with application.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def seeded_app(tmp_path_factory):
+    """One app holding every real seed case, imported and indexed through the CLI.
+
+    On SQLite the seeded database and index are built once per run — by whichever xdist worker
+    gets there first, under a lock — and every worker copies them (seeding takes a minute).
+    """
+    instance = tmp_path_factory.mktemp("seeded")
+    if PG_URL:
+        url = pg_database("yianshifa_test_seeded")
+        _seed(instance, url)
+    else:
+        url = None
+        run_root = tmp_path_factory.getbasetemp()
+        if os.environ.get("PYTEST_XDIST_WORKER"):  # workers' temp folders share this run's folder
+            run_root = run_root.parent
+        shared = run_root / "seeded-once"
+        shared.mkdir(exist_ok=True)
+        with open(shared / "lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not (shared / "done").exists():
+                _seed(shared / "instance")
+                (shared / "done").touch()
+        shutil.copy(shared / "instance" / "test.sqlite3", instance / "test.sqlite3")
+        shutil.copytree(shared / "instance" / "search-index", instance / "search-index")
+    application = create_app(make_config(instance, url))
     with application.app_context():
         yield application
         db.session.remove()

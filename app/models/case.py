@@ -3,12 +3,17 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
+
+if TYPE_CHECKING:
+    from app.models.law import CaseCitation
+    from app.models.taxonomy import CaseTag
 
 CASE_TYPES = ("刑事", "民事", "行政", "执行", "国家赔偿", "公益诉讼", "行政执法", "监察", "其他")
 ISSUER_KINDS = {
@@ -50,7 +55,7 @@ class CaseStatus(StrEnum):
 CASE_STATUS_LABELS = {CaseStatus.DRAFT: "未公开", CaseStatus.PUBLISHED: "已公开", CaseStatus.WITHDRAWN: "已撤回"}
 
 
-class Issuer(db.Model):
+class Issuer(Model):
     """A publishing body (court, procuratorate, enforcement agency …); also the organisation of publishers."""
 
     __tablename__ = "issuers"
@@ -63,7 +68,7 @@ class Issuer(db.Model):
     region: Mapped[str | None] = mapped_column(String(200))
 
 
-class Case(db.Model):
+class Case(Model):
     """A typical case with every field of the interchange format plus derived state."""
 
     __tablename__ = "cases"
@@ -150,7 +155,7 @@ class Case(db.Model):
         return sorted((t.term for t in self.tags if t.term.scheme == scheme), key=lambda t: t.position)
 
 
-class CaseSection(db.Model):
+class CaseSection(Model):
     """One section of a case body, in order (基本案情, 裁判理由 …)."""
 
     __tablename__ = "case_sections"

@@ -6,12 +6,12 @@ import datetime as dt
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 
 LAW_KINDS = ("宪法", "法律", "行政法规", "司法解释", "部门规章")
 
 
-class Law(db.Model):
+class Law(Model):
     """One version of a law; the newest version of a title is the current one."""
 
     __tablename__ = "laws"
@@ -33,7 +33,7 @@ class Law(db.Model):
     )
 
 
-class LawArticle(db.Model):
+class LawArticle(Model):
     """An article (条) with its paragraphs (款) in order; items (项) are lines inside paragraphs."""
 
     __tablename__ = "law_articles"
@@ -70,7 +70,7 @@ class LawArticle(db.Model):
         return lines[number - 1] if 0 < number <= len(lines) else None
 
 
-class CaseCitation(db.Model):
+class CaseCitation(Model):
     """An article a case cites, as parsed from its text; `article_id` is set when we hold that article."""
 
     __tablename__ = "case_citations"

@@ -6,11 +6,11 @@ import datetime as dt
 from sqlalchemy import DateTime, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.user import utcnow
 
 
-class IndexQueue(db.Model):
+class IndexQueue(Model):
     """A pending index operation for one case ("upsert" or "delete")."""
 
     __tablename__ = "index_queue"
@@ -25,7 +25,7 @@ class IndexQueue(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, server_default=func.now(), index=True)
 
 
-class ZeroResultQuery(db.Model):
+class ZeroResultQuery(Model):
     """A query that found nothing: candidates for the dictionary and the synonym list.
 
     Only the query text is kept (digit runs masked: phone and ID numbers), never who asked.

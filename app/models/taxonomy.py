@@ -1,15 +1,20 @@
 """Taxonomies (hot issues, law topics) and the tags that attach cases to their terms."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
+
+if TYPE_CHECKING:
+    from app.models.case import Case
 
 SCHEMES = {"hot_issue": "热点问题", "law_topic": "法律部门"}
 
 
-class TaxonomyTerm(db.Model):
+class TaxonomyTerm(Model):
     """One term of a scheme, with the transparent rules that suggest it automatically."""
 
     __tablename__ = "taxonomy_terms"
@@ -24,7 +29,7 @@ class TaxonomyTerm(db.Model):
     rules: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
-class CaseTag(db.Model):
+class CaseTag(Model):
     """A case's membership in a term; `auto` tags came from the rules, with their evidence."""
 
     __tablename__ = "case_tags"
@@ -36,5 +41,5 @@ class CaseTag(db.Model):
     auto: Mapped[bool] = mapped_column(Boolean, default=True)
     evidence: Mapped[str] = mapped_column(String(500), default="")
 
-    case: Mapped[Case] = relationship(back_populates="tags")  # noqa: F821
+    case: Mapped[Case] = relationship(back_populates="tags")
     term: Mapped[TaxonomyTerm] = relationship(lazy="joined")

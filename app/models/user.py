@@ -11,7 +11,7 @@ import datetime as dt
 from sqlalchemy import Boolean, DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.case import Issuer
 
 Organisation = Issuer  # one table for "who issued the case" and "whose staff may publish it"
@@ -29,7 +29,7 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-class User(db.Model):
+class User(Model):
     """A staff account; publishers belong to exactly one organisation."""
 
     __tablename__ = "users"
@@ -58,7 +58,7 @@ class User(db.Model):
         return self.display_name or self.username
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """A server-side login session; the cookie holds only a random token whose hash is stored."""
 
     __tablename__ = "user_sessions"
@@ -73,7 +73,7 @@ class UserSession(db.Model):
     user: Mapped[User] = relationship(lazy="joined")
 
 
-class LoginAttempt(db.Model):
+class LoginAttempt(Model):
     """One login attempt (name lower-cased, address), for rate limits and per-pair blocks shared by
     every worker; kept a day."""
 

@@ -7,7 +7,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.case import Case
 from app.models.user import User, utcnow
 
@@ -37,7 +37,7 @@ WORKING_STATES = (RevisionState.DRAFT, RevisionState.SUBMITTED, RevisionState.RE
 EDITABLE_STATES = (RevisionState.DRAFT, RevisionState.RETURNED)
 
 
-class CaseRevision(db.Model):
+class CaseRevision(Model):
     """One version of a case as an interchange record plus its chosen tags."""
 
     __tablename__ = "case_revisions"
@@ -72,7 +72,7 @@ class CaseRevision(db.Model):
         return REVISION_STATES.get(RevisionState(self.state), self.state)
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """Who did what, when: one row per state change or account change.
 
     No foreign keys: the log must outlive what it describes; the actor's name is copied.
