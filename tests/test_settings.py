@@ -42,3 +42,19 @@ def test_readme_lists_every_environment_variable():
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"^\| `([A-Z_]+)`", readme, re.M)) | set(re.findall(r"`([A-Z_]+)`", readme))
     assert declared and declared <= documented, sorted(declared - documented)
+
+
+def test_every_command_the_readme_shows_exists(tmp_path):
+    """README.md's `flask --app wsgi GROUP COMMAND` lines name commands the app really has."""
+    import click
+
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    shown = set(re.findall(r"flask --app wsgi ([a-z][a-z-]*)(?: ([a-z][a-z-]*))?", readme))
+    app = create_app(make_config(tmp_path))
+    context = click.Context(app.cli)
+    missing = []
+    for group, command in shown:
+        found = app.cli.get_command(context, group)
+        if found is None or (command and isinstance(found, click.Group) and found.get_command(context, command) is None):
+            missing.append(f"{group} {command}".strip())
+    assert len(shown) >= 10 and missing == []
