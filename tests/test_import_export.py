@@ -115,7 +115,7 @@ def test_export_reproduces_every_seed_case_and_reimport_is_identical(app, runner
     assert exported_records == seed_records()  # same fields, same values, same order
 
     again = runner.invoke(args=["cases", "import", "--quiet", str(write_jsonl(tmp_path / "e.jsonl", exported_records))])
-    assert "未变 1420" in again.output
+    assert "未变 1506" in again.output
     assert runner.invoke(args=["cases", "export"]).stdout == exported
 
 

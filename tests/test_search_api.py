@@ -100,7 +100,7 @@ def test_sort_by_date_is_newest_first(seeded_client):
 
 def test_empty_query_browses_newest_first(seeded_client):
     status, body = search(seeded_client)
-    assert status == 200 and body["total"] == 1420
+    assert status == 200 and body["total"] == 1506
 
 
 @pytest.mark.parametrize("q", HOSTILE)
@@ -170,7 +170,7 @@ def test_openapi_document_describes_the_endpoints(seeded_client):
 def test_healthz_reports_database_and_engine(seeded_client):
     body = seeded_client.get("/healthz").get_json()
     assert body["status"] == "ok" and body["database"]["ok"] and body["search"]["ok"]
-    assert body["search"]["documents"] == body["cases"] == 1420
+    assert body["search"]["documents"] == body["cases"] == 1506
 
 
 def test_search_page_escapes_and_keeps_query(seeded_client):
