@@ -32,6 +32,33 @@ class SourceSchema(ChineseSchema):
     url = Str(validate=[length(2000), web_address])
 
 
+PLAIN_LABELS = {"story": "案情简介", "result": "处理结果", "explanation": "说法", "speaker": "说法人",
+                "significance": "典型意义", "tips": "温馨提示", "remedy": "维权途径"}
+
+
+class PlainSchema(ChineseSchema):
+    """普法版: the case retold for lay readers (法条 come from the case's citations, with current text)."""
+
+    story = Str(validate=length(5000))  # 案情简介
+    result = Str(validate=length(3000))  # 处理结果
+    explanation = Str(validate=length(5000))  # 说法
+    speaker = Str(validate=length(100))  # who gives the 说法: 某法院法官、检察官、执法人员
+    significance = Str(validate=length(3000))  # 典型意义
+    tips = Str(validate=length(3000))  # 温馨提示
+    remedy = Str(validate=length(3000))  # 维权途径
+
+    @validates_schema
+    def _has_story(self, data, **kwargs):
+        """A 普法版 without its 案情简介 is not one: the rest explains a story the reader never heard."""
+        if any(data.values()) and not data.get("story"):
+            raise ValidationError("普法版须填写“案情简介”。", "story")
+
+    @post_dump
+    def _drop_empty(self, data, **kwargs):
+        """Blank texts stay absent."""
+        return {key: value for key, value in data.items() if value}
+
+
 class CaseRecordSchema(ChineseSchema):
     """One line of the interchange format."""
 
@@ -49,6 +76,7 @@ class CaseRecordSchema(ChineseSchema):
     keywords = List(Str(validate=length(100, 1)), validate=length(50))
     sections = List(Nested(SectionSchema), required=True, validate=length(500, 1))
     source = Nested(SourceSchema)
+    plain = Nested(PlainSchema)
 
     @validates_schema
     def _dates_in_order(self, data, **kwargs):
@@ -60,7 +88,7 @@ class CaseRecordSchema(ChineseSchema):
     @post_dump
     def _drop_empty(self, data, **kwargs):
         """Optional fields that are absent stay absent in exports (round trip is exact)."""
-        return {key: value for key, value in data.items() if value is not None}
+        return {key: value for key, value in data.items() if value is not None and value != {}}
 
 
 class TagSchema(ChineseSchema):

@@ -9,6 +9,7 @@ from app.models.case import (
     CaseStatus,
     Issuer,
 )
+from app.models.collection import AUDIENCES, PARTS, Collection, CollectionItem
 from app.models.law import LAW_KINDS, CaseCitation, Law, LawArticle
 from app.models.outbox import IndexQueue, ZeroResultQuery
 from app.models.taxonomy import SCHEMES, CaseTag, TaxonomyTerm
@@ -19,5 +20,5 @@ __all__ = [
     "CASE_TYPES", "ISSUER_KIND_SHORT", "ISSUER_KINDS", "SECTION_KINDS", "SCHEMES", "CaseStatus",
     "RevisionState", "Case", "CaseSection", "Issuer", "IndexQueue", "CaseTag", "TaxonomyTerm", "LAW_KINDS",
     "Law", "LawArticle", "CaseCitation", "ZeroResultQuery", "ROLES", "LoginAttempt", "Organisation", "User",
-    "UserSession", "REVISION_STATES", "AuditEvent", "CaseRevision",
+    "UserSession", "REVISION_STATES", "AuditEvent", "CaseRevision", "AUDIENCES", "PARTS", "Collection", "CollectionItem",
 ]

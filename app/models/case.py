@@ -88,6 +88,8 @@ class Case(Model):
     keywords: Mapped[list[str] | None] = mapped_column(JSON)
     source_name: Mapped[str | None] = mapped_column(String(500))
     source_url: Mapped[str | None] = mapped_column(String(2000))
+    # 普法版: the optional lay layer of the interchange record (schemas/case.py PlainSchema).
+    plain: Mapped[dict | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20), default=CaseStatus.PUBLISHED, index=True)
     # SHA-256 of the interchange record, so an unchanged re-import touches nothing.
     content_hash: Mapped[str] = mapped_column(String(64))

@@ -88,6 +88,7 @@ def _assign(case: Case, data: dict, issuers: IssuerCache) -> None:
     source = data.get("source") or {}
     case.source_name = source.get("name")
     case.source_url = source.get("url")
+    case.plain = {key: text for key, text in (data.get("plain") or {}).items() if text} or None
     case.sections = [
         CaseSection(position=i, kind=s["kind"], heading=s.get("heading", ""), text=s["text"])
         for i, s in enumerate(data["sections"])

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import ISSUER_KINDS, SECTION_KINDS, CaseRevision, RevisionState
 from app.services.revisions import public_snapshot
+from schemas.case import PLAIN_LABELS
 
 FIELD_LABELS = (
     ("title", "标题"), ("summary", "摘要"), ("case_type", "案件类型"), ("document_number", "文号"),
@@ -46,9 +47,20 @@ def readable_lines(record: dict | None, tags: dict | None) -> list[str]:
     for number, section in enumerate(record.get("sections", []), 1):
         kind = SECTION_KINDS.get(section.get("kind"), section.get("kind"))
         lines.append(f"【第 {number} 段 · {kind}】{section.get('heading', '')}")
-        for paragraph in section.get("text", "").splitlines():
-            lines += [s for s in _SENTENCE_END.split(paragraph.strip()) if s]
+        lines += _sentences(section.get("text", ""))
+    for name, label in PLAIN_LABELS.items():  # the 普法版 is reviewed like any other text
+        if (record.get("plain") or {}).get(name):
+            lines.append(f"【普法版 · {label}】")
+            lines += _sentences(record["plain"][name])
     return lines
+
+
+def _sentences(text: str) -> list[str]:
+    """Body text one sentence per line, for the diff."""
+    out = []
+    for paragraph in text.splitlines():
+        out += [s for s in _SENTENCE_END.split(paragraph.strip()) if s]
+    return out
 
 
 def diff(old_lines: list[str], new_lines: list[str], context: int = 2) -> list[DiffLine]:

@@ -12,6 +12,7 @@ from app.models.workflow import WORKING_STATES
 from app.services import auth as auth_service
 from app.services import deid_review, errors, revision_diff, revisions, uploads, workflow
 from app.services.taxonomy import all_terms
+from schemas.case import PLAIN_LABELS
 from app.web.auth import field_errors, login_required
 from legaltext.extract import ExtractError
 
@@ -50,6 +51,9 @@ def record_from_form(form) -> dict:
         if form.get("source_url", "").strip():
             record["source"]["url"] = form["source_url"].strip()
     record["sections"] = sections_from_form(form)
+    plain = {name: form.get(f"plain-{name}", "").strip() for name in PLAIN_LABELS}
+    if any(plain.values()):
+        record["plain"] = {name: text for name, text in plain.items() if text}
     return record
 
 
@@ -70,10 +74,12 @@ def apply_section_op(sections: list[dict], op: str) -> list[dict]:
 
 
 def form_errors(exc: ValidationError) -> dict[str, list[str]]:
-    """Schema errors keyed by editor field names (source.name → source_name, keywords.3 → keywords)."""
+    """Schema errors keyed by editor field names (source.name → source_name, plain.story → plain-story)."""
     out: dict[str, list[str]] = {}
     for name, messages in field_errors(exc).items():
         name = {"source.name": "source_name", "source.url": "source_url", "source": "source_name"}.get(name, name)
+        if name.startswith("plain."):
+            name = "plain-" + name.removeprefix("plain.")
         if name.startswith("keywords."):
             name = "keywords"
         out.setdefault(name, []).extend(messages)
@@ -99,6 +105,7 @@ def _render_editor(state: dict, record: dict, checked: set[str], suggestions: di
         "publish/editor.html", state=state, record=record, checked=checked, suggestions=suggestions,
         findings_count=findings,
         errors=errors or {}, terms=_terms_by_scheme(), CASE_TYPES=CASE_TYPES, SECTION_KINDS=SECTION_KINDS,
+        PLAIN_LABELS=PLAIN_LABELS,
         organisation=state["case"].issuer if state["case"] else g.user.organisation,
     ), status
 
