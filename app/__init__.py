@@ -86,11 +86,11 @@ def _clean_orphan_indexes(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Mount the API and the web pages."""
     from app.api import init_api
-    from app.web import admin, auth, publish, review, web
+    from app.web import admin, auth, kits, publish, review, web
 
     init_api(app)
     app.register_blueprint(web)
-    for staff in (auth.bp, publish.bp, review.bp, admin.bp):  # login and the publishing workflow
+    for staff in (auth.bp, publish.bp, review.bp, admin.bp, kits.bp):  # login and the publishing workflow
         app.register_blueprint(staff)
 
 
@@ -103,11 +103,12 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     """flask cases / search / taxonomy / seed / users commands."""
-    from app import admin_cli
+    from app import admin_cli, kits_cli
     from app.cli import register
 
     register(app)
     admin_cli.register(app)
+    kits_cli.register(app)
 
 
 @event.listens_for(Engine, "connect")

@@ -29,6 +29,7 @@ PERMISSIONS = {
     "case.withdraw": {"publisher", "reviewer", "admin"},
     "case.read_internal": {"publisher", "reviewer", "admin"},  # drafts, history, diffs
     "case.oversee": {"reviewer", "admin"},  # lists across all organisations
+    "collection.use": {"lecturer", "publisher", "reviewer", "admin"},  # own 备课 collections, 专题 pages
     "users.manage": {"admin"},
     "audit.read": {"admin"},
 }

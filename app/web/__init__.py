@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
 from app.models import SECTION_KINDS, Case, CaseStatus
-from app.services import catalog, index_sync
+from app.services import catalog, index_sync, law_status
 from app.services import laws as laws_service
 from app.services import search as search_service
 from app.urls import canonical_url, public_url
@@ -29,11 +29,14 @@ SORTS = {"relevance": "按相关度", "date": "按日期"}
 
 @web.before_app_request
 def _kiosk_mode() -> None:
-    """Kiosk mode from the config flag, or ?kiosk=1 remembered in a cookie (?kiosk=0 leaves)."""
+    """Kiosk mode from the config flag, or ?kiosk=1 remembered in a cookie.
+
+    A passer-by cannot leave it: there is no ?kiosk=0 and no exit link; a signed-in staff member
+    ends it with the button on their account page (POST /kiosk/exit), or the configuration does.
+    """
     flag = request.args.get("kiosk")
-    g.kiosk_cookie = flag if flag in {"0", "1"} else None
-    g.kiosk = current_app.config["KIOSK_MODE"] or (flag == "1") or (
-        flag is None and request.cookies.get("kiosk") == "1")
+    g.kiosk_cookie = "1" if flag == "1" else None
+    g.kiosk = current_app.config["KIOSK_MODE"] or flag == "1" or request.cookies.get("kiosk") == "1"
 
 
 @web.after_app_request
@@ -55,7 +58,14 @@ def _template_helpers() -> dict:
     """Helpers every template may use."""
     return {"url_with": url_with, "public_url": public_url, "canonical_url": canonical_url,
             "FACET_LABELS": FACET_LABELS, "SECTION_KINDS": SECTION_KINDS,
-            "issuer_kind_label": catalog.issuer_kind_label, "SORTS": SORTS}
+            "issuer_kind_label": catalog.issuer_kind_label, "SORTS": SORTS, "successors_of": _successors_of}
+
+
+def _successors_of(citation) -> list:
+    """The current articles replacing a cited article of a repealed law (for _citation.html)."""
+    if citation.article is not None or law_status.repeal_of(citation.law_title) is None:
+        return []
+    return law_status.successors_for(citation.law_title, citation.number)
 
 
 def url_with(add: tuple | None = None, remove: tuple | None = None, drop: tuple = (), **values) -> str:
@@ -115,8 +125,38 @@ def _canonical_filters(args: dict, fixed: dict) -> str | None:
 
 @web.get("/")
 def home():
-    """Search box, hot-issue tiles, law-topic tree, newest cases, issuer kinds."""
+    """Search box, hot-issue tiles, law-topic tree, newest cases, issuer kinds (browse-first on a kiosk)."""
+    if g.kiosk:
+        from app.services.collections import published_topics
+
+        return render_template("kiosk_home.html", topics=rotation(published_topics()), **catalog.overview())
     return render_template("home.html", **catalog.overview())
+
+
+def rotation(items: list, size: int = 6) -> list:
+    """A window of `size` items that moves on every hour, so a kiosk's 专题 change through the day."""
+    import datetime as dt
+
+    if len(items) <= size:
+        return items
+    start = (dt.datetime.now().hour * size) % len(items)
+    return (items[start:] + items[:start])[:size]
+
+
+@web.post("/kiosk/exit")
+def kiosk_exit():
+    """End kiosk mode in this browser: a staff action (signed in), never a passer-by's."""
+    from app.services.auth import PermissionDenied
+
+    if g.get("user") is None or not g.user.active:
+        raise PermissionDenied("只有工作人员登录后才能退出触摸屏模式。")
+    if current_app.config["KIOSK_MODE"]:
+        flash("本机由配置设为触摸屏模式（KIOSK_MODE），须修改配置后才能退出。", "warning")
+        return redirect(url_for("auth.account"))
+    response = redirect(url_for("web.home"))
+    response.delete_cookie("kiosk")
+    g.kiosk_cookie = None
+    return response
 
 
 @web.get("/search")
@@ -211,7 +251,7 @@ def case_page(case_id: int):
         abort(404)
     return render_template(
         "case.html", case=case, similar=search_service.similar_cases(case),
-        laws=case.cited_law_names(),
+        laws=case.cited_law_names(), notices=law_status.notices_for(case),
         hot_issues=[t for t in case.tags if t.term.scheme == "hot_issue"],
         law_topics=[t for t in case.tags if t.term.scheme == "law_topic"],
         description=(case.summary or next((s.text for s in case.sections if s.kind == "holding"), "")

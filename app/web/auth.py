@@ -21,9 +21,9 @@ from schemas.errors import flatten
 
 bp = Blueprint("auth", __name__)
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
-STAFF_BLUEPRINTS = {"publish", "review", "admin"}
+STAFF_BLUEPRINTS = {"publish", "review", "admin", "kits"}
 ROLE_HOME = {"publisher": "publish.dashboard", "reviewer": "review.queue", "admin": "admin.users",
-             "lecturer": "auth.account"}
+             "lecturer": "kits.workspace"}
 
 
 class CsrfFailed(Exception):
