@@ -65,7 +65,7 @@ class _Booklet(BaseDocTemplate):
         canvas.saveState()
         canvas.setFont(FONT, 8)
         canvas.drawCentredString(A5[0] / 2, 8 * mm, f"— {doc.page} —")
-        canvas.drawString(self.leftMargin, 8 * mm, self.kit.title[:24])
+        canvas.drawString(self.leftMargin, 8 * mm, self.kit.title[:24].translate(_OUTSIDE_GB1))
         canvas.restoreState()
 
     def afterFlowable(self, flowable) -> None:
@@ -74,9 +74,13 @@ class _Booklet(BaseDocTemplate):
             self.notify("TOCEntry", (0, flowable.getPlainText(), self.page))
 
 
+# Characters outside Adobe-GB1 (the standard font's repertoire) and their stand-ins.
+_OUTSIDE_GB1 = str.maketrans({"·": "，", "⚠": "▲", "•": "，"})
+
+
 def _p(text: str, style: str) -> Paragraph:
     """A paragraph of plain text (escaped: case text is never markup)."""
-    return Paragraph(escape(text).replace("\n", "<br/>"), STYLES[style])
+    return Paragraph(escape(text.translate(_OUTSIDE_GB1)).replace("\n", "<br/>"), STYLES[style])
 
 
 def _cover(kit: Kit) -> list:
@@ -84,7 +88,7 @@ def _cover(kit: Kit) -> list:
     story = [Spacer(1, 12 * mm), _p(kit.title, "cover"), _p("以案释法读本", "sub")]
     if kit.meta_line:
         story.append(_p(kit.meta_line, "sub"))
-    story.append(_p(f"共 {len(kit.cases)} 件案例 · 印制日期 {kit.generated.isoformat()}", "sub"))
+    story.append(_p(f"共 {len(kit.cases)} 件案例　印制日期 {kit.generated.isoformat()}", "sub"))
     if kit.notices:
         story += [Spacer(1, 4 * mm), _p("法律效力提示", "h2")]
         story += [_p(f"{case_number(c.number)}：{n.message}", "warn") for c, n in kit.notices]
@@ -122,7 +126,7 @@ def _case(case: KitCase) -> list:
     meta = " · ".join(x for x in (case.issuer, case.case_type, case.document_number,
                                   case.date.isoformat() if case.date else None) if x)
     out = [_p(f"{case_number(case.number)}　{case.title}", "h1"), _p(meta, "small")]
-    out += [_p(f"⚠ {notice.message}", "warn") for notice in case.notices]
+    out += [_p(f"【法律效力提示】{notice.message}", "warn") for notice in case.notices]
     for part in case.parts:
         label = part.label + (f"（{case.speaker}）" if part.code == "explanation" and case.speaker else "")
         out.append(_p(label, "h2"))

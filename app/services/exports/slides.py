@@ -78,13 +78,19 @@ def _title_slide(deck, kit: Kit) -> None:
     if kit.lecturer:
         lines.append((f"主讲：{kit.lecturer}", 22, False, INK))
     _box(slide, Inches(0.8), Inches(1.6), Inches(11.7), Inches(3.6), lines)
-    if kit.notices:
-        warn = [("法律效力提示（讲授前请核对）", 18, True, RED)]
-        warn += [(f"{case_number(c.number)}：{n.message}", 14, False, RED) for c, n in kit.notices[:4]]
-        _box(slide, Inches(0.8), Inches(5.2), Inches(11.7), Inches(2.1), warn)
     notes = [kit.opening] if kit.opening else []
     notes += [f"{case_number(c.number)}：{n.message} {n.mapping_text}" for c, n in kit.notices]
     slide.notes_slide.notes_text_frame.text = "\n".join(notes) or "开场"
+    if not kit.notices:
+        return
+    _box(slide, Inches(0.8), Inches(5.6), Inches(11.7), Inches(0.8), [(
+        f"⚠ 本讲稿有 {len(kit.notices)} 处法律效力提示（引用了已废止的法律），见下页，讲授前请核对。", 18, True, RED)])
+    slide = _slide(deck, "法律效力提示（讲授前请核对）", "\n".join(notes))
+    lines = [(f"{case_number(c.number)}：{n.message}", 18 if len(kit.notices) <= 6 else 14, False, RED)
+             for c, n in kit.notices[:10]]
+    if len(kit.notices) > 10:
+        lines.append((f"另有 {len(kit.notices) - 10} 处，见讲稿首页。", 14, False, INK))
+    _box(slide, Inches(0.6), Inches(1.5), Inches(12.1), Inches(5.7), lines)
 
 
 def _full_text(case: KitCase) -> str:
