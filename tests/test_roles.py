@@ -9,13 +9,15 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Case, CaseRevision, Issuer, LoginAttempt, User
+from app.models import Case, CaseRevision, Collection, CollectionItem, Issuer, LoginAttempt, User
 from app.services import auth as auth_service
+from app.services import collections as collection_service
 from app.services import deid_review, revisions, uploads, workflow
 from app.services.auth import PermissionDenied
 from tests.helpers import CSRF, sample_record
 
 ROLES = ("anonymous", "publisher", "other_publisher", "reviewer", "admin", "lecturer")
+STAFF = {"publisher", "other_publisher", "reviewer", "admin", "lecturer"}
 
 
 def record(**overrides) -> dict:
@@ -37,11 +39,15 @@ def world(app, accounts):
     workflow.submit(accounts.publisher, submitted.id)
     named = revisions.save(accounts.publisher, None, record(title="含个人信息的草稿", sections=[
         {"kind": "facts", "heading": "基本案情", "text": "原告王小明，住某市延安西路2299号，电话13912342781。"}]))
+    kit = collection_service.create(accounts.lecturer, {"title": "讲师的备课篮"})
+    item = collection_service.add_case(accounts.lecturer, published.case_id, kit.id).item
+    basket = collection_service.create(accounts.lecturer, {"title": "空的备课篮"})  # the newest: 加入 goes here
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)  # so that "unlock" has something to do
     db.session.add_all(LoginAttempt(ip="10.0.0.66", username="lecturer", success=False, created_at=now)
                        for _ in range(5))
     db.session.commit()
-    return SimpleNamespace(accounts=accounts, case=published.case, draft=draft, submitted=submitted, named=named)
+    return SimpleNamespace(accounts=accounts, case=published.case, draft=draft, submitted=submitted, named=named,
+                           kit=kit, item=item, basket=basket)
 
 
 def editor_form(title="网页新建案例") -> dict:
@@ -69,6 +75,18 @@ ROUTES = {
     "reset password": (lambda w: (f"/admin/users/{w.accounts.lecturer.id}/password", {}), {"admin"}),
     "unlock": (lambda w: (f"/admin/users/{w.accounts.lecturer.id}/unlock", {}), {"admin"}),
     "save organisation": (lambda w: ("/admin/organisations", {"name": "新机构", "kind": "court"}), {"admin"}),
+    # 备课: any staff member keeps collections; only the owner (here the lecturer) touches one.
+    "create collection": (lambda w: ("/kits/", {"title": "新备课篮"}), STAFF),
+    "add to collection": (lambda w: ("/kits/add", {"case_id": w.case.id}), STAFF),
+    "add to someone's collection": (lambda w: ("/kits/add", {"case_id": w.case.id, "collection_id": w.basket.id}),
+                                    {"lecturer"}),
+    "edit collection": (lambda w: (f"/kits/{w.kit.id}", {"title": "改名"}), {"lecturer"}),
+    "save collection item": (lambda w: (f"/kits/{w.kit.id}/items/{w.item.id}",
+                                        {"op": "save", "note": "要点", "parts": ["story"]}), {"lecturer"}),
+    "remove collection item": (lambda w: (f"/kits/{w.kit.id}/items/{w.item.id}", {"op": "remove"}), {"lecturer"}),
+    "reorder collection": (lambda w: (f"/kits/{w.kit.id}/order", {"items": [str(w.item.id)]}), {"lecturer"}),
+    "publish collection": (lambda w: (f"/kits/{w.kit.id}/publish", {"published": "1"}), {"lecturer"}),
+    "delete collection": (lambda w: (f"/kits/{w.kit.id}/delete", {}), {"lecturer"}),
 }
 
 
@@ -83,6 +101,10 @@ def fingerprint() -> tuple:
                                   User.organisation_id).order_by(User.id)).all(),
         db.session.execute(select(LoginAttempt.id).order_by(LoginAttempt.id)).all(),
         db.session.execute(select(Issuer.id, Issuer.name, Issuer.region).order_by(Issuer.id)).all(),
+        db.session.execute(select(Collection.id, Collection.owner_id, Collection.title, Collection.published,
+                                  Collection.updated_at).order_by(Collection.id)).all(),
+        db.session.execute(select(CollectionItem.id, CollectionItem.case_id, CollectionItem.position,
+                                  CollectionItem.note, CollectionItem.parts).order_by(CollectionItem.id)).all(),
     )
 
 
@@ -124,6 +146,7 @@ STAFF_PAGES = {
     "/admin/users/new": {"admin"},
     "/admin/organisations": {"admin"},
     "/admin/audit": {"admin"},
+    "/kits/": STAFF,
 }
 
 
@@ -174,6 +197,11 @@ SERVICE_CALLS = {
     "save organisation": (lambda w, u: auth_service.create_organisation(u, {"name": "新", "kind": "court"}),
                           {"admin"}),
     "audit log": (lambda w, u: auth_service.audit_log(u), {"admin"}),
+    "create collection": (lambda w, u: collection_service.create(u, {"title": "t"}), STAFF),
+    "read a collection": (lambda w, u: collection_service.get(u, w.kit.id), {"lecturer"}),
+    "add to a collection": (lambda w, u: collection_service.add_case(u, w.case.id, w.basket.id), {"lecturer"}),
+    "publish a collection": (lambda w, u: collection_service.set_published(u, w.kit.id, True), {"lecturer"}),
+    "delete a collection": (lambda w, u: collection_service.delete(u, w.kit.id), {"lecturer"}),
 }
 
 

@@ -61,9 +61,10 @@ def _run(paragraph, text: str):
 
 
 def _slide(deck, heading: str, notes: str = ""):
-    """A blank slide with a heading bar and speaker notes."""
+    """A blank slide with a heading bar (smaller type for a long case title) and speaker notes."""
     slide = deck.slides.add_slide(deck.slide_layouts[6])
-    _box(slide, Inches(0.6), Inches(0.35), Inches(12.1), Inches(1.1), [(heading, 32, True, RED)])
+    size = 32 if len(heading) <= 26 else 26 if len(heading) <= 44 else 20
+    _box(slide, Inches(0.6), Inches(0.3), Inches(12.1), Inches(1.15), [(heading, size, True, RED)])
     if notes:
         slide.notes_slide.notes_text_frame.text = notes
     return slide
@@ -95,7 +96,7 @@ def _title_slide(deck, kit: Kit) -> None:
 
 def _full_text(case: KitCase) -> str:
     """Everything about the case for the speaker notes."""
-    lines = [f"讲解要点：{case.note}"] if case.note else []
+    lines = [case.title] + ([f"讲解要点：{case.note}"] if case.note else [])
     lines += [n.message for n in case.notices]
     for part in case.parts:
         lines.append(f"【{part.label}】{part.fallback_note}")
@@ -104,9 +105,17 @@ def _full_text(case: KitCase) -> str:
     return "\n".join(lines)
 
 
+def _article_note(article) -> str:
+    """An article's whole text (and its current counterparts) for the speaker notes."""
+    lines = [f"{article.heading}（{article.version_text}）", *article.paragraphs]
+    for counterpart in article.counterparts:
+        lines += [f"现行对应条文：《{counterpart.law}》{counterpart.label}", *counterpart.paragraphs]
+    return "\n".join(lines)
+
+
 def _case_slides(deck, case: KitCase) -> None:
     """案情 (with the QR code) / 结果与说法 / 法条."""
-    heading = f"{case_number(case.number)}　{_clip(case.title, 34)}"
+    heading = f"{case_number(case.number)}　{case.title}"
     notes = _full_text(case)
     story = case.part("story")
     slide = _slide(deck, heading, notes)
@@ -129,7 +138,7 @@ def _case_slides(deck, case: KitCase) -> None:
         _box(slide, Inches(0.6), Inches(1.5), Inches(12.1), Inches(5.7), lines)
     if case.articles:
         slide = _slide(deck, f"{case_number(case.number)}　法条", notes + "\n" + "\n".join(
-            f"{a.heading}：{''.join(a.paragraphs)}" for a in case.articles))
+            _article_note(a) for a in case.articles))
         lines = []
         for article in case.articles[:3]:
             lines.append((f"{article.heading}（{article.version_text}）", 20, True, RED))
