@@ -71,7 +71,8 @@ def test_search_filter_open_case_and_print(browser, live_url, shots):
 
     page.emulate_media(media="print")
     assert page.locator("header.site").is_hidden() and page.locator(".similar").is_hidden()
-    assert page.locator(".source").is_visible() and page.locator(".print-only").is_visible()
+    assert page.locator(".source").is_visible() and page.locator(".case-qr").is_visible()
+    assert page.locator("details.citation").first.is_hidden() and page.locator(".print-article").first.is_visible()
     page.screenshot(path=shots / "case-print.png", full_page=True)
 
 

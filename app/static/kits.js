@@ -23,12 +23,12 @@
   items().forEach(function (li) {
     var handle = li.querySelector(".drag-handle");
     handle.hidden = false;
-    li.draggable = true;
-    li.addEventListener("dragstart", function (e) {
+    handle.draggable = true;  // the handle starts a drag: text fields inside the case stay selectable
+    handle.addEventListener("dragstart", function (e) {
       dragged = li; li.classList.add("dragging");
       e.dataTransfer.effectAllowed = "move"; e.dataTransfer.setData("text/plain", li.dataset.itemId);
     });
-    li.addEventListener("dragend", function () {
+    handle.addEventListener("dragend", function () {
       li.classList.remove("dragging");
       items().forEach(function (x) { x.classList.remove("drop-target"); });
     });
