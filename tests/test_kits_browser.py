@@ -92,6 +92,11 @@ def test_lecturer_prepares_a_talk_and_takes_it_into_the_room(browser, live_url, 
     page.wait_for_url("**/topics/food-safety")
     add_hits(page, 3, added)
     page.screenshot(path=shots / "kit-add-from-topic.png")
+    page.emulate_media(media="print")  # the topic list prints as a clean list
+    for chrome in ("aside.facets", "nav.pages", "form.add-to-kit >> nth=0", ".searchbar", "p.sort"):
+        assert page.locator(chrome).is_hidden(), chrome
+    page.screenshot(path=shots / "topic-list-print.png", full_page=True)
+    page.emulate_media(media="screen")
     page.click("header.site a:text-is('全部案例')")
     page.fill("input[name=q]", "过期食品 赔偿")
     page.press("input[name=q]", "Enter")
@@ -106,10 +111,10 @@ def test_lecturer_prepares_a_talk_and_takes_it_into_the_room(browser, live_url, 
     # keyboard: the first case moves down one place
     page.focus(f"#item-{start[0]} .drag-handle")
     page.keyboard.press("ArrowDown")
-    page.wait_for_function("document.querySelector('.order-status').textContent.includes('已移到第 2 位')")
-    page.wait_for_timeout(300)
-    # drag and drop: the last case onto the first
+    page.wait_for_function(f"document.querySelector('.kit-item').dataset.itemId === '{start[1]}'")
     page.wait_for_function("document.querySelector('.order-status').textContent.includes('顺序已保存')")
+    assert page.evaluate("document.activeElement.classList.contains('drag-handle')")  # focus stays
+    # drag and drop: the last case onto the first
     page.evaluate("document.querySelector('.order-status').textContent = ''")
     page.set_viewport_size({"width": 1280, "height": 2400})  # source and target on screen at once
     page.hover(f"#item-{start[5]} .drag-handle")
@@ -223,8 +228,12 @@ def test_kiosk_at_1080_by_1920_has_no_small_targets_and_no_way_out(browser, live
         assert width >= 1000, (name, width)  # the layout uses the screen's width
         links = page.eval_on_selector_all("a", "els => els.map(a => a.textContent + ' ' + a.getAttribute('href'))")
         assert not [link for link in links if "退出" in link or "kiosk=0" in link or "/login" in link], name
-        page.screenshot(path=shots / f"kiosk-{name}.png", full_page=name != "home")
-    assert page.locator(".case-qr img").is_visible() and page.locator("a.to-top").is_visible()
+        page.screenshot(path=shots / f"kiosk-1080-{name}.png", full_page=name != "home")
+    assert page.locator(".case-qr img").is_visible() and page.locator("a.to-top").is_hidden()
+    page.mouse.wheel(0, 3000)
+    page.wait_for_function("getComputedStyle(document.querySelector('a.to-top')).display !== 'none'")
+    page.click("a.to-top")
+    page.wait_for_function("window.scrollY < 400")
     assert page.locator(".case .actions").is_hidden()
     page.goto(live_url + "/?kiosk=0")
     assert page.locator("body.kiosk").count() == 1  # a passer-by's ?kiosk=0 no longer leaves

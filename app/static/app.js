@@ -74,6 +74,14 @@
     }
     ["pointerdown", "keydown", "scroll", "touchstart"].forEach(function (e) { window.addEventListener(e, reset, { passive: true }); });
     reset();
+    // 回到顶部 appears once the reader has scrolled a screen down (always shown without JavaScript).
+    var top = document.querySelector(".to-top");
+    if (top) {
+      body.classList.add("scroll-aware");
+      var toggle = function () { top.classList.toggle("shown", window.scrollY > window.innerHeight / 2); };
+      window.addEventListener("scroll", toggle, { passive: true });
+      toggle();
+    }
   }
 
   document.querySelectorAll("input[data-suggest]").forEach(setupSuggest);
