@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Collection
 from app.services import kits as kit_service
-from app.services.auth import Missing
+from app.services.errors import Missing
 from app.services.exports import FORMATS, render
 
 kits_cli = AppGroup("kits", help="备课材料：导出讲稿、演示文稿和读本。")
@@ -32,7 +32,7 @@ def export(cases: tuple[str, ...], collection_id: int | None, title: str, audien
         raise click.UsageError("请给出 --case（可多次）或 --collection 之一。")
     if cases and not title.strip():
         raise click.UsageError("使用 --case 时须给出 --title。")
-    base = current_app.config.get("PUBLIC_BASE_URL") or ""
+    base = current_app.config["PUBLIC_BASE_URL"] or ""
     if not base:
         click.echo("提示：未设置 PUBLIC_BASE_URL，二维码将指向 http://localhost/ ，请设置为网站的公开地址。", err=True)
     with current_app.test_request_context(base_url=base or "http://localhost/"):

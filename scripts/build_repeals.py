@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seed_laws"
 OUT = ROOT / "app" / "data" / "repealed_laws.json"
 PREFIX = "中华人民共和国"
-_CLOSING = re.compile(r"^(第[^ ]+条) 本法(?:（[^）]*）)?自(\d{4})年(\d{1,2})月(\d{1,2})日起施行|^(第[^ ]+条) 本法自公布之日起施行")
+_CLOSING = re.compile(r"^(第[^ ]+条) 本法(?:（[^）]*）)?自(\d{4})年(\d{1,2})月(\d{1,2})日起施行"
+                      r"|^(第[^ ]+条) 本法自公布之日起施行")
 _REPEALED = re.compile(r"《(中华人民共和国[^》]+)》")
 _VERSION = re.compile(r"\((\d{4}-\d{2}-\d{2})\)$")
 # Facts our law data does not record (the repealing law is itself repealed, or only its newer text is held).

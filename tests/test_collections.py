@@ -7,10 +7,10 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AuditEvent, Case, Collection
+from app.models import AuditEvent, Case, CaseStatus, Collection
 from app.services import collections as service
-from app.services import importer, search, workflow
-from app.services.auth import Missing, PermissionDenied
+from app.services import importer, revisions
+from app.services.errors import Missing, PermissionDenied
 from tests.helpers import CSRF, sample_record, write_jsonl
 
 TITLES = ["食品标签瑕疵十倍赔偿案", "过期食品销售处罚案", "农村宴席食物中毒案", "网络外卖无证经营案",
@@ -26,7 +26,6 @@ def cases(app, tmp_path):
         for i, title in enumerate(TITLES)]
     report = importer.import_files([write_jsonl(tmp_path / "cases.jsonl", records)])
     assert report.ok
-    search.sync()
     return list(db.session.scalars(select(Case).order_by(Case.id)))
 
 
@@ -69,7 +68,7 @@ def test_add_without_a_collection_goes_to_the_newest_or_a_new_one(app, accounts,
 
 
 def test_only_published_cases_can_be_added_and_withdrawn_ones_leave_the_topic(app, accounts, cases):
-    draft = workflow.save(accounts.publisher, None, {**sample_record(title="草稿"), "issuer": None})
+    draft = revisions.save(accounts.publisher, None, {**sample_record(title="草稿"), "issuer": None})
     kit = service.create(accounts.lecturer, {"title": "专题"})
     with pytest.raises(Missing):
         service.add_case(accounts.lecturer, draft.case_id, kit.id)
@@ -78,7 +77,7 @@ def test_only_published_cases_can_be_added_and_withdrawn_ones_leave_the_topic(ap
     service.add_case(accounts.lecturer, cases[0].id, kit.id)
     service.add_case(accounts.lecturer, cases[1].id, kit.id)
     service.set_published(accounts.lecturer, kit.id, True)
-    cases[0].status = "withdrawn"
+    cases[0].status = CaseStatus.WITHDRAWN
     db.session.commit()
     assert [c.id for c in service.public_cases(kit)] == [cases[1].id]
 
@@ -218,3 +217,20 @@ def test_other_users_get_403_and_anonymous_visitors_the_login_page(app, client, 
     assert client.get("/zhuanti/nope").status_code == 404
     assert client.post("/kits/add", data={"csrf_token": CSRF, "case_id": "abc"}).status_code == 400
     assert client.post("/kits/add", data={"csrf_token": CSRF, "case_id": "424242"}).status_code == 404
+
+
+def test_only_a_signed_in_staff_member_ends_kiosk_mode(app, client, login, accounts):
+    client.get("/?kiosk=1")
+    with client.session_transaction() as session:
+        session["csrf"] = CSRF
+    assert client.post("/kiosk/exit", data={"csrf_token": CSRF}).status_code == 403
+    assert 'class="kiosk"' in client.get("/?kiosk=0").get_data(as_text=True)
+    login(client, accounts.lecturer)
+    assert "本机退出触摸屏模式" in client.get("/account").get_data(as_text=True)
+    response = client.post("/kiosk/exit", data={"csrf_token": CSRF})
+    assert response.status_code == 302 and "kiosk=;" in response.headers["Set-Cookie"]
+    assert 'class="kiosk"' not in client.get("/").get_data(as_text=True)
+    app.config["KIOSK_MODE"] = True  # a kiosk by configuration stays one
+    client.get("/?kiosk=1")
+    response = client.post("/kiosk/exit", data={"csrf_token": CSRF})
+    assert response.headers["Location"] == "/account" and 'class="kiosk"' in client.get("/").get_data(as_text=True)

@@ -9,14 +9,15 @@ the page and opens the 专题 from it, then a case.
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from sqlalchemy import select
+from test_kit_exports import decode_qr, read_docx, read_pdf, read_pptx
 from werkzeug.security import generate_password_hash
 
 from app.extensions import db
 from app.models import Collection, User
-from test_kit_exports import decode_qr, read_docx, read_pdf, read_pptx
 from tests.helpers import STAFF_PASSWORD, chromium, new_page, screenshot_dir, serve, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.nodb]
@@ -47,6 +48,14 @@ def browser():
 def shots(tmp_path):
     """Where screenshots go."""
     return screenshot_dir(tmp_path)
+
+
+def wait_until(page, expression: str, timeout: float = 10.0) -> None:
+    """Poll a JavaScript expression until it is true (wait_for_function evaluates strings, which the CSP forbids)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
+        time.sleep(0.05)
 
 
 def hit_ids(page) -> list[int]:
@@ -111,8 +120,8 @@ def test_lecturer_prepares_a_talk_and_takes_it_into_the_room(browser, live_url, 
     # keyboard: the first case moves down one place
     page.focus(f"#item-{start[0]} .drag-handle")
     page.keyboard.press("ArrowDown")
-    page.wait_for_function(f"document.querySelector('.kit-item').dataset.itemId === '{start[1]}'")
-    page.wait_for_function("document.querySelector('.order-status').textContent.includes('顺序已保存')")
+    wait_until(page, f"document.querySelector('.kit-item').dataset.itemId === '{start[1]}'")
+    wait_until(page, "document.querySelector('.order-status').textContent.includes('顺序已保存')")
     assert page.evaluate("document.activeElement.classList.contains('drag-handle')")  # focus stays
     # drag and drop: the last case onto the first
     page.evaluate("document.querySelector('.order-status').textContent = ''")
@@ -122,7 +131,7 @@ def test_lecturer_prepares_a_talk_and_takes_it_into_the_room(browser, live_url, 
     page.hover(f"#item-{start[1]} h3")
     page.hover(f"#item-{start[1]} .pos")
     page.mouse.up()
-    page.wait_for_function("document.querySelector('.order-status').textContent.includes('顺序已保存')")
+    wait_until(page, "document.querySelector('.order-status').textContent.includes('顺序已保存')")
     page.set_viewport_size({"width": 1280, "height": 900})
     page.reload()
     expected = [start[5], start[1], start[0], start[2], start[3], start[4]]
@@ -204,13 +213,14 @@ def test_lecturer_prepares_a_talk_and_takes_it_into_the_room(browser, live_url, 
         db.session.commit()
 
 
-SMALL_TARGETS = """() => [...document.querySelectorAll('a, button, input:not([type=hidden]), select, textarea, summary')]
+SMALL_TARGETS = """() => [...document.querySelectorAll(
+    'a, button, input:not([type=hidden]), select, textarea, summary')]
   .filter(e => { const r = e.getBoundingClientRect(), s = getComputedStyle(e);
                  return r.width > 1 && r.height > 1 && r.right > 0 && s.visibility !== 'hidden'; })
-  .filter(e => { const r = e.getBoundingClientRect(); return r.height < %d || r.width < %d; })
+  .filter(e => { const r = e.getBoundingClientRect(); return r.height < TARGET || r.width < TARGET; })
   .map(e => e.tagName + ' ' + (e.textContent || e.name || '').trim().slice(0, 20) + ' ' +
-            Math.round(e.getBoundingClientRect().width) + 'x' + Math.round(e.getBoundingClientRect().height))""" % (
-    TARGET, TARGET)
+            Math.round(e.getBoundingClientRect().width) + 'x' + Math.round(e.getBoundingClientRect().height))
+""".replace("TARGET", str(TARGET))
 
 
 def test_kiosk_at_1080_by_1920_has_no_small_targets_and_no_way_out(browser, live_url, shots):
@@ -231,9 +241,9 @@ def test_kiosk_at_1080_by_1920_has_no_small_targets_and_no_way_out(browser, live
         page.screenshot(path=shots / f"kiosk-1080-{name}.png", full_page=name != "home")
     assert page.locator(".case-qr img").is_visible() and page.locator("a.to-top").is_hidden()
     page.mouse.wheel(0, 3000)
-    page.wait_for_function("getComputedStyle(document.querySelector('a.to-top')).display !== 'none'")
+    wait_until(page, "getComputedStyle(document.querySelector('a.to-top')).display !== 'none'")
     page.click("a.to-top")
-    page.wait_for_function("window.scrollY < 400")
+    wait_until(page, "window.scrollY < 400")
     assert page.locator(".case .actions").is_hidden()
     page.goto(live_url + "/?kiosk=0")
     assert page.locator("body.kiosk").count() == 1  # a passer-by's ?kiosk=0 no longer leaves

@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import Case, CaseCitation
 from app.services import law_status
 from app.services.law_status import to_chinese
-from app.services.numerals import to_int
+from legaltext.numerals import to_int
 
 ROOT = Path(__file__).resolve().parent.parent
 NINE = ("合同法", "民法通则", "侵权责任法", "物权法", "婚姻法", "继承法", "担保法", "收养法", "民法总则")
@@ -74,7 +74,7 @@ def contract_case_id(seeded_app) -> int:
     with seeded_app.app_context():
         return db.session.scalar(select(CaseCitation.case_id).join(Case, Case.id == CaseCitation.case_id).where(
             CaseCitation.law_title == "中华人民共和国合同法", CaseCitation.number == 107,
-            Case.status == "published").order_by(CaseCitation.case_id).limit(1))
+            Case.is_public).order_by(CaseCitation.case_id).limit(1))
 
 
 @pytest.mark.nodb
@@ -89,7 +89,7 @@ def test_case_page_names_the_successor_and_the_current_article(seeded_client, co
 @pytest.mark.nodb
 def test_a_case_citing_only_laws_in_force_has_no_notice(seeded_client, seeded_app):
     with seeded_app.app_context():
-        case_id = db.session.scalar(select(Case.id).where(Case.status == "published", ~Case.id.in_(
+        case_id = db.session.scalar(select(Case.id).where(Case.is_public, ~Case.id.in_(
             select(CaseCitation.case_id).where(CaseCitation.law_title.in_(list(law_status.repeals())))))
                                     .order_by(Case.id).limit(1))
     assert "法律效力提示" not in seeded_client.get(f"/cases/{case_id}").get_data(as_text=True)

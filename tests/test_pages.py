@@ -105,7 +105,7 @@ def test_kiosk_mode_marks_pages_and_hides_external_links(seeded_client):
     page = html(seeded_client, f"/cases/{case.id}")  # the cookie keeps the mode
     assert 'class="kiosk"' in page and f'href="{case.source_url}"' not in page
     page = html(seeded_client, "/", kiosk="0")
-    assert 'class="kiosk"' not in page
+    assert 'class="kiosk"' in page and "kiosk=0" not in page  # a passer-by cannot leave (issue 12)
 
 
 def test_withdrawn_case_answers_410(client, runner, tmp_path):

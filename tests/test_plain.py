@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Case, CaseRevision
-from app.services import importer, kits, workflow
+from app.services import importer, kits, revision_diff, workflow
 from schemas.case import CaseRecordSchema
 from tests.helpers import CSRF, sample_record, write_jsonl
 
@@ -79,4 +79,4 @@ def test_publisher_writes_it_reviewer_sees_it_in_the_diff_public_sees_it_first(a
     client.post(f"/publish/cases/{case.id}/edit", data=editor_form(**{**PLAIN, "story": "改写后的案情。"}))
     assert db.session.get(Case, case.id).plain["story"] == PLAIN["story"]
     pending = db.session.scalar(select(CaseRevision).where(CaseRevision.state == "submitted"))
-    assert any(line.op == "add" and line.text == "改写后的案情。" for line in workflow.diff_to_public(pending))
+    assert any(line.op == "add" and line.text == "改写后的案情。" for line in revision_diff.diff_to_public(pending))

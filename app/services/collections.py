@@ -17,7 +17,8 @@ from app.extensions import db
 from app.models import Case, Collection, CollectionItem, User
 from app.models.collection import PARTS
 from app.models.user import utcnow
-from app.services.auth import Missing, PermissionDenied, audit, require
+from app.services.auth import audit, require
+from app.services.errors import Missing, PermissionDenied
 from schemas.collection import CollectionSchema, ItemSchema, OrderSchema
 
 MAX_ITEMS = 100
@@ -98,7 +99,7 @@ def add_case(actor: User | None, case_id: int, collection_id: int | None = None)
     """Put a published case into a collection (the most recent one, or a new one, when none is named)."""
     require(actor, "collection.use")
     case = db.session.get(Case, case_id)
-    if case is None or case.status != "published":
+    if case is None or not case.is_public:
         raise Missing("case")
     if collection_id is not None:
         collection = _owned(actor, collection_id)
@@ -180,7 +181,7 @@ def remove_item(actor: User | None, collection_id: int, item_id: int) -> None:
 def set_published(actor: User | None, collection_id: int, published: bool) -> Collection:
     """Publish the collection as a public 专题 page (stable address), or take the page down."""
     collection = _owned(actor, collection_id)
-    if published and not any(item.case.status == "published" for item in collection.items):
+    if published and not any(item.case.is_public for item in collection.items):
         raise ValidationError({"published": ["备课篮中还没有可公开的案例，不能发布为专题。"]})
     if collection.published != published:
         collection.published = published
@@ -209,4 +210,4 @@ def published_topics(limit: int = 50) -> list[Collection]:
 
 def public_cases(collection: Collection) -> list[Case]:
     """The collection's cases the public may see, in order."""
-    return [item.case for item in collection.items if item.case.status == "published"]
+    return [item.case for item in collection.items if item.case.is_public]

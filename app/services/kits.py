@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models import PARTS, Case, Collection, User
 from app.services import collections as collection_service
 from app.services import law_status, qr
-from app.services.auth import Missing
+from app.services.errors import Missing
 from app.services.law_status import CitedArticle, LawNotice
 from app.urls import public_url
 
@@ -161,7 +161,7 @@ def from_collection(collection: Collection) -> Kit:
     """The kit of a collection already checked or public (a 专题 page, the operator's CLI)."""
     cases, left_out = [], []
     for item in collection.items:
-        if item.case.status != "published":
+        if not item.case.is_public:
             left_out.append(item.case.title)
             continue
         cases.append(kit_case(item.case, len(cases) + 1, item.parts or list(PARTS), item.note))
@@ -177,7 +177,7 @@ def for_cases(source_ids: list[str], title: str, audience: str = "", lecturer: s
     """A kit of published cases named by their interchange ids, in the given order (the CLI)."""
     cases = []
     for number, source_id in enumerate(dict.fromkeys(source_ids), 1):
-        case = db.session.scalar(select(Case).where(Case.source_id == source_id, Case.status == "published"))
+        case = db.session.scalar(select(Case).where(Case.source_id == source_id, Case.is_public))
         if case is None:
             raise Missing(source_id)
         cases.append(kit_case(case, number, list(PARTS)))

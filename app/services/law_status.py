@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Case, CaseCitation, Law, LawArticle
-from app.services.citations import PREFIX
+from legaltext.citations import PREFIX
 
 _DIGITS = "零一二三四五六七八九"
 

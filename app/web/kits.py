@@ -15,7 +15,7 @@ from app.services import kits as kit_service
 from app.services import qr
 from app.services.exports import FORMATS, filename, render
 from app.urls import public_url
-from app.web.auth import _safe_next, field_errors, login_required
+from app.web.auth import field_errors, login_required, safe_next
 
 bp = Blueprint("kits", __name__)
 DETAIL_FIELDS = ("title", "audience", "planned_date", "place", "duration_minutes", "opening", "questions", "notes",
@@ -41,7 +41,7 @@ def _details(form) -> dict:
 
 def _back(default: str):
     """Redirect to the local page the form came from (`next`), else `default`."""
-    return redirect(_safe_next(request.form.get("next")) or default)
+    return redirect(safe_next(request.form.get("next")) or default)
 
 
 # ---- workspace -----------------------------------------------------------------------------

@@ -12,9 +12,9 @@ from app.models.workflow import WORKING_STATES
 from app.services import auth as auth_service
 from app.services import deid_review, errors, revision_diff, revisions, uploads, workflow
 from app.services.taxonomy import all_terms
-from schemas.case import PLAIN_LABELS
 from app.web.auth import field_errors, login_required
 from legaltext.extract import ExtractError
+from schemas.case import PLAIN_LABELS
 
 bp = Blueprint("publish", __name__, url_prefix="/publish")
 TEXT_FIELDS = ("title", "summary", "case_type", "document_number", "case_number", "court", "region",
