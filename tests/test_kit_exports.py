@@ -4,7 +4,9 @@ title, the cited articles' text, the repealed-law notices, and one QR code per c
 from __future__ import annotations
 
 import io
+import os
 import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -90,7 +92,11 @@ def kit(seeded_app, source_ids):
     try:
         with seeded_app.test_request_context():
             built = kits.for_cases(source_ids, "食品安全进乡村", "乡村", "测试讲师")
-            yield built, {fmt: render(built, fmt) for fmt in ("docx", "pptx", "pdf")}
+            files = {fmt: render(built, fmt) for fmt in ("docx", "pptx", "pdf")}
+            if os.environ.get("SCREENSHOT_DIR"):  # scripts/screenshots renders their first pages to PNG
+                for fmt, name in (("docx", "kit-word"), ("pptx", "kit-slides"), ("pdf", "kit-booklet")):
+                    (Path(os.environ["SCREENSHOT_DIR"]) / f"{name}.{fmt}").write_bytes(files[fmt])
+            yield built, files
     finally:
         seeded_app.config["PUBLIC_BASE_URL"] = ""
 

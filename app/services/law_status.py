@@ -101,7 +101,10 @@ class LawNotice:
     @property
     def mapping_text(self) -> str:
         """"第一百零七条 → 《民法典》第五百七十七条；…" for the articles we could map."""
-        pairs = [f"{old} → " + "、".join(f"《{c.law}》{c.label}" for c in new) for old, new in self.articles if new]
+        pairs = []
+        for old, new in self.articles:
+            if new:  # the successor law named once per cited article: 第五十二条 → 《民法典》第一百四十四条、第一百四十六条
+                pairs.append(f"{old} → 《{new[0].law}》" + "、".join(c.label for c in new))
         return "；".join(pairs)
 
 
