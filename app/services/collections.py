@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from typing import cast
 
 from marshmallow import ValidationError
 from sqlalchemy import func, select
@@ -35,9 +36,15 @@ class AddResult:
     added: bool
 
 
+def _staff(actor: User | None) -> User:
+    """The actor, once they may use collections at all (PermissionDenied otherwise)."""
+    require(actor, "collection.use")
+    return cast(User, actor)  # require() refused None
+
+
 def _owned(actor: User | None, collection_id: int) -> Collection:
     """The actor's own collection, or Missing / PermissionDenied."""
-    require(actor, "collection.use")
+    actor = _staff(actor)
     collection = db.session.get(Collection, collection_id)
     if collection is None:
         raise Missing("collection")
@@ -53,7 +60,7 @@ def _touch(collection: Collection) -> None:
 
 def list_mine(actor: User | None) -> list[Collection]:
     """The actor's collections, the most recently changed first."""
-    require(actor, "collection.use")
+    actor = _staff(actor)
     return list(db.session.scalars(select(Collection).where(Collection.owner_id == actor.id)
                                    .order_by(Collection.updated_at.desc(), Collection.id.desc())))
 
@@ -65,7 +72,7 @@ def get(actor: User | None, collection_id: int) -> Collection:
 
 def create(actor: User | None, raw: dict) -> Collection:
     """A new collection with the given details (title required)."""
-    require(actor, "collection.use")
+    actor = _staff(actor)
     data = CollectionSchema().load(raw)
     count = db.session.scalar(select(func.count()).select_from(Collection).where(Collection.owner_id == actor.id))
     if (count or 0) >= MAX_COLLECTIONS:
@@ -97,7 +104,7 @@ def delete(actor: User | None, collection_id: int) -> None:
 
 def add_case(actor: User | None, case_id: int, collection_id: int | None = None) -> AddResult:
     """Put a published case into a collection (the most recent one, or a new one, when none is named)."""
-    require(actor, "collection.use")
+    actor = _staff(actor)
     case = db.session.get(Case, case_id)
     if case is None or not case.is_public:
         raise Missing("case")

@@ -159,7 +159,8 @@ def for_collection(actor: User | None, collection_id: int) -> Kit:
 
 def from_collection(collection: Collection) -> Kit:
     """The kit of a collection already checked or public (a 专题 page, the operator's CLI)."""
-    cases, left_out = [], []
+    cases: list[KitCase] = []
+    left_out: list[str] = []
     for item in collection.items:
         if not item.case.is_public:
             left_out.append(item.case.title)

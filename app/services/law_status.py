@@ -103,7 +103,7 @@ class LawNotice:
         """"第一百零七条 → 《民法典》第五百七十七条；…" for the articles we could map."""
         pairs = []
         for old, new in self.articles:
-            if new:  # the successor law named once per cited article: 第五十二条 → 《民法典》第一百四十四条、第一百四十六条
+            if new:  # the law named once: 第五十二条 → 《民法典》第一百四十四条、第一百四十六条
                 pairs.append(f"{old} → 《{new[0].law}》" + "、".join(c.label for c in new))
         return "；".join(pairs)
 
@@ -225,7 +225,8 @@ def _counterpart_id(article_id: int) -> int | None:
 def current_counterpart(article: LawArticle) -> Counterpart | None:
     """For an article of an old version of an amended law: its counterpart in the version in force."""
     found = _counterpart_id(article.id)
-    return _counterpart(db.session.get(LawArticle, found)) if found else None
+    current = db.session.get(LawArticle, found) if found else None
+    return _counterpart(current) if current is not None else None
 
 
 def _extra(citation: CaseCitation) -> str:
