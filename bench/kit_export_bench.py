@@ -16,11 +16,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import select  # noqa: E402
+from sqlalchemy import select
 
-from app import create_app  # noqa: E402
-from app.extensions import db  # noqa: E402
-from app.models import Case, CaseCitation, CaseTag, TaxonomyTerm  # noqa: E402
+from app import create_app
+from app.extensions import db
+from app.models import Case, CaseCitation, CaseTag, TaxonomyTerm
 
 
 def kit_source_ids(count: int) -> list[str]:

@@ -20,5 +20,6 @@ __all__ = [
     "CASE_TYPES", "ISSUER_KIND_SHORT", "ISSUER_KINDS", "SECTION_KINDS", "SCHEMES", "CaseStatus",
     "RevisionState", "Case", "CaseSection", "Issuer", "IndexQueue", "CaseTag", "TaxonomyTerm", "LAW_KINDS",
     "Law", "LawArticle", "CaseCitation", "ZeroResultQuery", "ROLES", "LoginAttempt", "Organisation", "User",
-    "UserSession", "REVISION_STATES", "AuditEvent", "CaseRevision", "AUDIENCES", "PARTS", "Collection", "CollectionItem",
+    "UserSession", "REVISION_STATES", "AuditEvent", "CaseRevision",
+    "AUDIENCES", "PARTS", "Collection", "CollectionItem",
 ]

@@ -6,7 +6,7 @@ import datetime as dt
 from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.case import Case
 from app.models.user import User, utcnow
 
@@ -24,7 +24,7 @@ PARTS = {
 }
 
 
-class Collection(db.Model):
+class Collection(Model):
     """A talk being prepared: title, audience, when and where, talk-level notes, ordered cases."""
 
     __tablename__ = "collections"
@@ -53,7 +53,7 @@ class Collection(db.Model):
         lazy="selectin")
 
 
-class CollectionItem(db.Model):
+class CollectionItem(Model):
     """One case in a collection: its place, the lecturer's 讲解要点 and the parts to use."""
 
     __tablename__ = "collection_items"
