@@ -105,10 +105,10 @@ class Case(Model):
         cascade="all, delete-orphan",
         lazy="selectin",
     )
-    tags: Mapped[list[CaseTag]] = relationship(  # noqa: F821 (defined in taxonomy.py)
+    tags: Mapped[list[CaseTag]] = relationship(
         back_populates="case", cascade="all, delete-orphan", lazy="selectin"
     )
-    citations: Mapped[list[CaseCitation]] = relationship(  # noqa: F821 (defined in law.py)
+    citations: Mapped[list[CaseCitation]] = relationship(
         order_by="CaseCitation.position", cascade="all, delete-orphan", lazy="select"
     )
 
