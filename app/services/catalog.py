@@ -7,7 +7,8 @@ from app.models import ISSUER_KIND_SHORT, ISSUER_KINDS
 from app.services import search as search_service
 from app.services.taxonomy import all_terms
 from indexer.backends.base import SearchUnavailable
-from legaltext.citations import law_departments
+from app.services.law_status import repeal_of
+from legaltext.citations import PREFIX, law_departments
 
 # The issuing-body kinds the home page offers as entries (法院、检察院、监察机关、行政执法机关、司法行政机关).
 HOME_ISSUER_KINDS = ("court", "procuratorate", "supervisory", "enforcement", "judicial_admin")
@@ -62,12 +63,17 @@ def _compute_overview() -> dict:
 
 
 def law_tree(terms, topic_counts: dict[str, int], law_counts: dict[str, int]) -> list[TopicNode]:
-    """Departments in taxonomy order, each with its most-cited laws (法律部门 → 法律)."""
+    """Departments in taxonomy order, each with its most-cited laws in force (法律部门 → 法律).
+
+    Repealed laws (合同法, 民法通则 …) are cited by many older cases, but a reader browsing by law
+    wants the law that applies now; their cases are reached through the successor's page and search.
+    """
     departments = law_departments()
     nodes = []
     for term in (t for t in terms if t.scheme == "law_topic"):
-        laws = sorted(((law, n) for law, n in law_counts.items() if departments.get(law) == term.name),
-                      key=lambda item: -item[1])
+        laws = sorted(((law, n) for law, n in law_counts.items()
+                       if departments.get(law) == term.name and repeal_of(PREFIX + law) is None
+                       and repeal_of(law) is None), key=lambda item: -item[1])
         nodes.append(TopicNode(term, topic_counts.get(term.code, 0), laws[:LAWS_PER_TOPIC]))
     return nodes
 
