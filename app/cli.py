@@ -16,7 +16,7 @@ from tqdm import tqdm
 from app.extensions import db
 from app.models import Case, Law
 from app.services import cases as case_service
-from app.services import importer, index_sync, linking
+from app.services import duplicates, importer, index_sync, linking
 from app.services import laws as laws_service
 from app.services import search as search_service
 from app.services.taxonomy import SEED_FILE, TaxonomyError, load_terms
@@ -51,6 +51,9 @@ def run_import(paths: list[Path], quiet: bool = False, check_personal_data: bool
         f"新增 {report.created}，更新 {report.updated}，未变 {report.unchanged}，失败 {report.failed_lines} 行。",
         err=True,
     )
+    if report.duplicate_groups:
+        click.echo(f"同一案例多次发布：{report.duplicate_groups} 组，每组只列出最权威的版本（其余见案例页“另见”）。",
+                   err=True)
     if report.flagged_cases:
         click.echo(f"脱敏检查：{report.flagged_cases} 件案例共 {report.findings} 处疑似个人信息，"
                    "已作为已公开的官方案例导入，检查结果记入审计日志。", err=True)
@@ -81,10 +84,31 @@ def export_cases(output, all_states: bool) -> None:
         output.write(json.dumps(case_service.to_record(case), ensure_ascii=False) + "\n")
 
 
+@cases_cli.command("duplicates")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
+def duplicate_report(as_json: bool) -> None:
+    """List the cases published more than once: canonical version, other publications, why."""
+    groups = duplicates.link_duplicates()
+    db.session.commit()
+    rows = [{"canonical": {"id": g.canonical.id, "source_id": g.canonical.source_id, "title": g.canonical.title,
+                           "document_number": g.canonical.document_number},
+             "others": [{"id": o.id, "source_id": o.source_id, "title": o.title} for o in g.others],
+             "reasons": g.reasons} for g in groups]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    for row in rows:
+        canonical = row["canonical"]
+        others = "；".join(f"{o['title']}（{o['source_id']}）" for o in row["others"])
+        click.echo(f"{canonical['title']}（{canonical['document_number'] or canonical['source_id']}）← {others}"
+                   f" [{'、'.join(row['reasons'])}]")
+    click.echo(f"共 {len(rows)} 组。", err=True)
+
+
 @search_cli.command("reindex")
 def reindex() -> None:
     """Rebuild the index beside the live one and swap it in."""
-    with tqdm(total=index_sync.public_count(), unit="件", desc="重建索引", file=sys.stderr) as bar:
+    with tqdm(total=index_sync.listed_count(), unit="件", desc="重建索引", file=sys.stderr) as bar:
         try:
             count = index_sync.reindex(progress=bar.update)
         except (SearchUnavailable, EngineError) as exc:
@@ -119,7 +143,7 @@ def sync(follow: bool, interval: float, max_backoff: float) -> None:
 
 @search_cli.command("status")
 def status() -> None:
-    """Backend, index, documents vs public cases, outbox backlog; deletes orphans of killed rebuilds."""
+    """Backend, index, documents vs listed cases, outbox backlog; deletes orphans of killed rebuilds."""
     removed = index_sync.cleanup()
     state = index_sync.status()
     click.echo(json.dumps({"backend": current_app.config["SEARCH_BACKEND"], **state, "removed_orphans": removed},
@@ -175,7 +199,7 @@ def seed() -> None:
     report = run_import(sorted(SEED_DIR.glob("*.jsonl")))  # official publications: no per-case 脱敏 scan on seed (80 s)
     index_sync.sync()
     engine = search_service.backend()
-    if engine.count() != index_sync.public_count() or engine.analysis_version() != analysis_version():
+    if engine.count() != index_sync.listed_count() or engine.analysis_version() != analysis_version():
         click.echo("索引与数据库或分词词典不一致，重建索引。", err=True)  # index deleted, or dictionary changed
         index_sync.reindex()
     if not report.ok:

@@ -38,7 +38,7 @@ def main() -> None:
         embedded = search_service.backend()
         engine = search_service.make_backend(app.config | {
             "SEARCH_BACKEND": args.backend, "SEARCH_URL": args.url, "SEARCH_INDEX_PREFIX": "parity-bench"})
-        engine.rebuild(index_sync.public_documents(db.session))
+        engine.rebuild(index_sync.listed_documents(db.session))
         overlaps, mismatched = [], []
         for q in queries:
             ours, theirs = run(embedded, q), run(engine, q)

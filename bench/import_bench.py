@@ -92,7 +92,7 @@ def run_once(size: int, instance: Path, profile: bool) -> dict:
                   import_report=proc.stderr.strip().splitlines()[-1])
     _, proc = flask(env, "search", "status")
     status = json.loads(proc.stdout)
-    result.update(indexed=status["engine"].get("documents"), published=status["public_cases"],
+    result.update(indexed=status["engine"].get("documents"), published=status["listed_cases"],
                   backlog=status["outbox_backlog"])
     result["load_before_reindex"] = load()
     seconds, proc = flask(env, "search", "reindex")

@@ -110,6 +110,16 @@ class CaseOutSchema(CaseRecordSchema):
     law_topics = fields.Method("_law_topics", dump_only=True,
                                metadata={"type": "array", "items": {"$ref": "#/components/schemas/Tag"}})
     citations = fields.List(fields.Nested(lambda: CitationSchema()), dump_only=True)
+    canonical_id = fields.Integer(dump_only=True, allow_none=True, metadata={
+        "description": "set when another publication of this case is the listed one"})
+    also_published_as = fields.Method("_also", dump_only=True, metadata={
+        "type": "array", "items": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "source_id": {"type": "string"}, "title": {"type": "string"},
+            "document_number": {"type": "string", "nullable": True}}}})
+
+    def _also(self, case) -> list[dict]:
+        return [{"id": c.id, "source_id": c.source_id, "title": c.title, "document_number": c.document_number}
+                for c in case.also_published]
 
     def _hot_issues(self, case) -> list[dict]:
         return _tags(case, "hot_issue")

@@ -66,7 +66,7 @@ def test_status_shows_alias_index_counts_and_backlog(engine_app, tmp_path):
     status = json.loads(result.stdout)
     assert result.exit_code == 0 and status["backend"] == "opensearch"
     assert status["engine"]["alias"].endswith("-cases") and status["engine"]["index"].startswith(status["engine"]["alias"])
-    assert status["engine"]["documents"] == status["public_cases"] == 3 and status["in_step"]
+    assert status["engine"]["documents"] == status["listed_cases"] == 3 and status["in_step"]
     assert status["outbox_backlog"] == 0
 
 
@@ -89,7 +89,7 @@ def test_failed_rebuild_deletes_the_new_index_and_keeps_serving(engine_app, engi
     old = engine.live_indices()
 
     def broken_documents():
-        yield from index_sync.public_documents(db.session)
+        yield from index_sync.listed_documents(db.session)
         raise RuntimeError("database went away mid-rebuild")
 
     with pytest.raises(RuntimeError):
@@ -138,7 +138,7 @@ def test_concurrent_sync_processes_apply_each_row_once(engine_app, tmp_path):
     assert all(p.returncode == 0 for p in procs), outputs
     db.session.expire_all()
     assert backlog() == 0
-    assert search_service.backend().count() == 20 == index_sync.public_count()
+    assert search_service.backend().count() == 20 == index_sync.listed_count()
     request = SearchRequest(query=parse_query(""), per_page=100, with_facets=False)
     published = set(db.session.scalars(select(Case.id).where(Case.is_public)))
     assert set(search_service.backend().search(request).ids) == published
@@ -175,5 +175,5 @@ def test_engine_down_publishing_waits_in_the_outbox_and_drains_on_return(engine_
         engine_process.start()
     assert runner.invoke(args=["search", "sync"]).exit_code == 0
     assert backlog() == 0
-    assert search_service.backend().count() == 3 == index_sync.public_count()
+    assert search_service.backend().count() == 3 == index_sync.listed_count()
     assert client.get("/api/v1/search", query_string={"q": "停机期间"}).get_json()["total"] == 1

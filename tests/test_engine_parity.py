@@ -28,7 +28,7 @@ def both_engines(seeded_app, engine_process, tmp_path_factory):
     """(embedded backend, engine backend) holding the same seed documents."""
     engine = make_backend(settings_for(tmp_path_factory.mktemp("parity"), **engine_config(engine_process, "parity")))
     with seeded_app.app_context():
-        engine.rebuild(index_sync.public_documents(db.session))
+        engine.rebuild(index_sync.listed_documents(db.session))
         yield search_service.backend(), engine
     drop_engine_indices(engine_process, "parity")
 

@@ -154,7 +154,7 @@ def test_healthz_is_degraded_while_rows_wait_too_long_and_when_counts_disagree(a
     index_sync.backend().delete_many([db.session.scalar(select(Case.id))])  # the index lost a document
     body = client.get("/healthz").get_json()
     assert body["status"] == "degraded" and body["problems"] == [
-        "index holds 0 documents, the database 1 public cases"]
+        "index holds 0 documents, the database 1 listed cases"]
 
 
 def test_a_killed_reindex_leaves_an_orphan_that_status_and_startup_remove(app, runner, tmp_path):
@@ -205,4 +205,4 @@ def test_reindex_rebuilds_from_the_database(app, client, runner, tmp_path):
     assert index_sync.backend().health()["index"] != old
     assert hits(client, "高空抛物") == 1
     status = json.loads(runner.invoke(args=["search", "status"]).stdout)
-    assert status["engine"]["documents"] == status["public_cases"] == 1 and status["outbox_backlog"] == 0
+    assert status["engine"]["documents"] == status["listed_cases"] == 1 and status["outbox_backlog"] == 0

@@ -89,7 +89,8 @@ def test_a_query_of_many_exclusions_is_refused_at_once(client):
 
 @pytest.mark.settings(SEARCH_TIME_BUDGET_MS=0)
 def test_a_search_past_its_time_budget_is_cut_off_with_a_chinese_answer(app, client, runner, tmp_path):
-    records = [sample_record(source_id=f"t-{i}") for i in range(30)]
+    records = [sample_record(source_id=f"t-{i}", title=f"第{i}件高空抛物案",
+                             sections=[{"kind": "facts", "text": f"第{i}号楼高空抛物砸伤路人。" * (i + 2)}]) for i in range(30)]
     runner.invoke(args=["cases", "import", "--quiet", str(write_jsonl(tmp_path / "a.jsonl", records))])
     response = client.get("/api/v1/search", query_string={"q": "高空抛物"})
     assert response.status_code == 503 and response.get_json()["code"] == "search_timeout"

@@ -5,7 +5,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, and_, func
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -91,6 +91,9 @@ class Case(Model):
     # 普法版: the optional lay layer of the interchange record (schemas/case.py PlainSchema).
     plain: Mapped[dict | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20), default=CaseStatus.PUBLISHED, index=True)
+    # Set when this is another publication of the same case (e.g. the 公报 version of a guiding case):
+    # the canonical, most authoritative version is the one listed and searched (app/services/duplicates.py).
+    canonical_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"), index=True)
     # SHA-256 of the interchange record, so an unchanged re-import touches nothing.
     content_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
@@ -111,11 +114,30 @@ class Case(Model):
     citations: Mapped[list[CaseCitation]] = relationship(
         order_by="CaseCitation.position", cascade="all, delete-orphan", lazy="select"
     )
+    canonical: Mapped[Case | None] = relationship(remote_side=[id], back_populates="republished", lazy="select")
+    republished: Mapped[list[Case]] = relationship(back_populates="canonical", lazy="select", order_by="Case.id")
 
     @hybrid_property
     def is_public(self) -> bool:
         """The one rule for "the public may see this case" (also a SQL condition: .where(Case.is_public))."""
         return self.status == CaseStatus.PUBLISHED
+
+    @hybrid_property
+    def is_listed(self) -> bool:
+        """Public and not another publication of a listed case: what search, facets and lists count."""
+        return self.status == CaseStatus.PUBLISHED and self.canonical_id is None
+
+    @is_listed.inplace.expression
+    @classmethod
+    def _is_listed_expression(cls):
+        return and_(cls.status == CaseStatus.PUBLISHED, cls.canonical_id.is_(None))
+
+    @property
+    def also_published(self) -> list[Case]:
+        """The other public publications of this case: the listed one first, then the rest."""
+        head = self.canonical or self
+        group = [head, *head.republished]
+        return [c for c in group if c is not self and c.is_public]
 
     @property
     def was_public(self) -> bool:

@@ -5,9 +5,9 @@ from dataclasses import dataclass, field
 
 from app.models import ISSUER_KIND_SHORT, ISSUER_KINDS
 from app.services import search as search_service
+from app.services.law_status import repeal_of
 from app.services.taxonomy import all_terms
 from indexer.backends.base import SearchUnavailable
-from app.services.law_status import repeal_of
 from legaltext.citations import PREFIX, law_departments
 
 # The issuing-body kinds the home page offers as entries (法院、检察院、监察机关、行政执法机关、司法行政机关).

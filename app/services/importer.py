@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.extensions import db
 from app.models import AuditEvent
 from app.services import cases as case_service
-from app.services import linking
+from app.services import duplicates, linking
 from app.services.taxonomy import all_terms
 from legaltext import deid
 from schemas.case import CaseRecordSchema
@@ -50,6 +50,7 @@ class ImportReport:
     failed_lines: int = 0
     errors: list[LineError] = field(default_factory=list)
     flagged_cases: int = 0  # cases with de-identification findings (recorded in the audit log)
+    duplicate_groups: int = 0  # cases published more than once, each listed once (app/services/duplicates.py)
     findings: int = 0
 
     def add_failure(self, name: str, number: int, problems: list[tuple[str, str]]) -> None:
@@ -117,6 +118,9 @@ def import_files(
             if on_line:
                 on_line()
     writer.flush()
+    if report.created or report.updated:  # the same case published twice is listed once
+        report.duplicate_groups = len(duplicates.link_duplicates())
+        db.session.commit()
     return report
 
 

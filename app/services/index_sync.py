@@ -41,20 +41,21 @@ _TERM_FIELDS = ("code", "scheme")
 
 # ---- documents from the database ----------------------------------------------------------------
 def load_documents(session: Session, ids: list[int]) -> tuple[list[SearchDocument], list[int]]:
-    """Search documents for the public cases among `ids`, and the ids that must not be searchable."""
+    """Search documents for the listed cases among `ids`, and the ids that must not be searchable
+    (not public, or another publication of a listed case)."""
     query = select(Case).where(Case.id.in_(ids)).options(selectinload(Case.citations))
     rows = session.scalars(query).all() if ids else []
-    docs = [build_document(c) for c in rows if c.is_public]
+    docs = [build_document(c) for c in rows if c.is_listed]
     shown = {d.id for d in docs}
     return docs, [i for i in ids if i not in shown]
 
 
-def public_documents(session: Session) -> Iterator[SearchDocument]:
-    """Search documents of every public case, streamed in id order (memory stays flat)."""
+def listed_documents(session: Session) -> Iterator[SearchDocument]:
+    """Search documents of every listed case, streamed in id order (memory stays flat)."""
     last_id = 0
     while True:
         chunk = session.scalars(
-            select(Case).where(Case.is_public, Case.id > last_id).order_by(Case.id)
+            select(Case).where(Case.is_listed, Case.id > last_id).order_by(Case.id)
             .options(selectinload(Case.citations)).limit(REBUILD_CHUNK)
         ).all()
         if not chunk:
@@ -64,10 +65,10 @@ def public_documents(session: Session) -> Iterator[SearchDocument]:
         session.expunge_all()
 
 
-def public_count(session: Session | None = None) -> int:
-    """Number of public cases (what the index should hold)."""
+def listed_count(session: Session | None = None) -> int:
+    """Number of listed cases (what the index should hold)."""
     session = session or db.session
-    return session.scalar(select(func.count()).select_from(Case).where(Case.is_public)) or 0
+    return session.scalar(select(func.count()).select_from(Case).where(Case.is_listed)) or 0
 
 
 # ---- draining and rebuilding --------------------------------------------------------------------
@@ -81,7 +82,7 @@ def reindex(progress=None) -> int:
     engine = backend()
     with queue.writer_lock(db.session, engine):
         covered = db.session.scalar(select(func.max(IndexQueue.id))) or 0
-        count = engine.rebuild(public_documents(db.session), progress)
+        count = engine.rebuild(listed_documents(db.session), progress)
         db.session.execute(IndexQueue.__table__.delete().where(IndexQueue.id <= covered))
         db.session.commit()
     sync()
@@ -98,18 +99,18 @@ def cleanup() -> list[str]:
 
 
 def status(session: Session | None = None) -> dict:
-    """Is the index in step? Outbox backlog, the oldest row's age, documents vs public cases."""
+    """Is the index in step? Outbox backlog, the oldest row's age, documents vs listed cases."""
     session = session or db.session
     engine = backend().health()
     backlog = queue.backlog(session)
     age = queue.oldest_age(session, utcnow())
-    public = public_count(session)
+    listed = listed_count(session)
     problems = []
     if age is not None and age > current_app.config["OUTBOX_MAX_AGE_SECONDS"]:
         problems.append(f"outbox: {backlog} rows waiting, the oldest for {int(age)} s")
-    if engine.get("ok") and not backlog and engine.get("documents") != public:
-        problems.append(f"index holds {engine.get('documents')} documents, the database {public} public cases")
-    return {"engine": engine, "outbox_backlog": backlog, "outbox_oldest_seconds": age, "public_cases": public,
+    if engine.get("ok") and not backlog and engine.get("documents") != listed:
+        problems.append(f"index holds {engine.get('documents')} documents, the database {listed} listed cases")
+    return {"engine": engine, "outbox_backlog": backlog, "outbox_oldest_seconds": age, "listed_cases": listed,
             "in_step": not problems and engine.get("ok", False), "problems": problems}
 
 

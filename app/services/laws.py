@@ -210,7 +210,7 @@ def citing_counts(title: str) -> dict[tuple[int, int], int]:
     rows = db.session.execute(
         select(CaseCitation.number, CaseCitation.sub, func.count(func.distinct(CaseCitation.case_id)))
         .join(Case, Case.id == CaseCitation.case_id)
-        .where(CaseCitation.law_title == title, Case.is_public)
+        .where(CaseCitation.law_title == title, Case.is_listed)
         .group_by(CaseCitation.number, CaseCitation.sub)
     ).all()
     return {(number, sub): count for number, sub, count in rows}
@@ -223,7 +223,7 @@ def citing_cases(title: str, number: int, sub: int = 0, limit: int = 100):
     citing = select(CaseCitation.case_id).where(
         CaseCitation.law_title == title, CaseCitation.number == number, CaseCitation.sub == sub)
     return list(db.session.scalars(
-        select(Case).where(Case.id.in_(citing), Case.is_public)
+        select(Case).where(Case.id.in_(citing), Case.is_listed)
         .order_by(Case.published_date.desc().nulls_last(), Case.judgment_date.desc().nulls_last(),
                   Case.id.desc()).limit(limit)))
 
@@ -279,6 +279,6 @@ def search_articles(q: str, limit: int = 10) -> list[ArticleHit]:
     counts = dict(db.session.execute(
         select(CaseCitation.article_id, func.count(func.distinct(CaseCitation.case_id)))
         .join(Case, Case.id == CaseCitation.case_id)
-        .where(CaseCitation.article_id.in_(ids), Case.is_public)
+        .where(CaseCitation.article_id.in_(ids), Case.is_listed)
         .group_by(CaseCitation.article_id)).all())
     return [ArticleHit(articles[i], counts.get(i, 0)) for i in ids if i in articles]

@@ -20,7 +20,7 @@ def _vocabulary() -> list[tuple[str, str]]:
     if _cache["at"] is None or time.monotonic() - _cache["at"] > VOCABULARY_TTL:
         words = dict.fromkeys(law_departments(), "法律")
         words.update(dict.fromkeys(db.session.scalars(select(TaxonomyTerm.name)), "主题"))
-        for keywords in db.session.scalars(select(Case.keywords).where(Case.is_public)):
+        for keywords in db.session.scalars(select(Case.keywords).where(Case.is_listed)):
             for keyword in keywords or []:
                 words.setdefault(keyword, "关键词")
         _cache.update(at=time.monotonic(), words=sorted(words.items(), key=lambda w: (len(w[0]), w[0])))
@@ -41,7 +41,7 @@ def suggest(q: str, limit: int = 8) -> list[dict]:
     words.sort(key=lambda wk: not wk[0].startswith(text))
     out = [{"text": w, "kind": k} for w, k in words[: limit - 3]]
     titles = db.session.scalars(
-        select(Case.title).where(Case.is_public, Case.title.like(_like_pattern(text), escape="\\"))
+        select(Case.title).where(Case.is_listed, Case.title.like(_like_pattern(text), escape="\\"))
         .order_by(Case.published_date.desc().nulls_last(), Case.id.desc()).limit(limit - len(out))
     )
     out += [{"text": title, "kind": "案例"} for title in titles]

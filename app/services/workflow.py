@@ -18,6 +18,7 @@ from app.models.user import utcnow
 from app.models.workflow import EDITABLE_STATES
 from app.services.auth import audit
 from app.services.deid_review import personal_data
+from app.services.duplicates import link_duplicates
 from app.services.errors import PersonalDataFound, WorkflowError
 from app.services.revisions import apply_revision, get_case, get_revision
 
@@ -94,6 +95,7 @@ def approve(actor: User, revision_id: int, comment: str = "", override_reason: s
     revision.record = record
     apply_revision(case, record, revision.tags or {})
     case.status = CaseStatus.PUBLISHED
+    link_duplicates([case])  # another publication of a case already listed is linked to it, not listed twice
     audit(actor, "case.publish", case.id, revision.id, number=revision.number, comment=comment)
     db.session.commit()
     return revision
@@ -112,6 +114,8 @@ def withdraw(actor: User, case_id: int, reason: str) -> Case:
     if result.rowcount != 1:
         db.session.rollback()
         raise WorkflowError("not_published", "只有已发布的案例可以撤回。")
+    db.session.refresh(case)
+    link_duplicates([case])  # its other publications may need another canonical version
     audit(actor, "case.withdraw", case.id, reason=reason)
     db.session.commit()
     db.session.refresh(case)

@@ -251,7 +251,7 @@ def case_page(case_id: int):
         abort(404)
     return render_template(
         "case.html", case=case, similar=search_service.similar_cases(case),
-        laws=case.cited_law_names(), notices=law_status.notices_for(case),
+        laws=case.cited_law_names(), notices=law_status.notices_for(case), also=case.also_published,
         hot_issues=[t for t in case.tags if t.term.scheme == "hot_issue"],
         law_topics=[t for t in case.tags if t.term.scheme == "law_topic"],
         description=(case.summary or next((s.text for s in case.sections if s.kind == "holding"), "")
@@ -287,5 +287,5 @@ def healthz():
         return jsonify({"status": "down", "database": database, "search": state["engine"]}), 503
     body = {"status": "ok" if state["in_step"] else "degraded", "database": database, "search": state["engine"],
             "outbox_backlog": state["outbox_backlog"], "outbox_oldest_seconds": state["outbox_oldest_seconds"],
-            "cases": state["public_cases"], "problems": state["problems"]}
+            "cases": state["listed_cases"], "problems": state["problems"]}
     return jsonify(body), 200
