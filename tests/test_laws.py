@@ -103,3 +103,10 @@ def test_lay_question_finds_articles_and_their_cases(seeded_client):
     page = seeded_client.get("/articles", query_string={"q": "公司不给加班费怎么办"}).get_data(as_text=True)
     assert "劳动合同法" in page and "适用本条的案例" in page
     assert seeded_client.get("/api/v1/articles/search").status_code == 400
+
+
+def test_civil_code_parts_are_listed_in_the_codes_order(seeded_client):
+    """民法典 is stored one file per 编; its page listed 人格权编 first. 总则 comes first, 附则 last."""
+    page = seeded_client.get(f"/laws/{quote('民法典')}").get_data(as_text=True)
+    order = [page.index(part) for part in ("总则", "物权编", "合同编", "人格权编", "婚姻家庭编", "继承编", "侵权责任编")]
+    assert order == sorted(order)

@@ -244,3 +244,8 @@ def test_renaming_a_hot_issue_keeps_its_cases_found_under_the_new_name(app, clie
     assert page.status_code == 200
     by_new_name = client.get("/search", query_string={"hot_issue": "住房与物业"})
     assert by_new_name.status_code == 301 and old["value"] in by_new_name.headers["Location"]
+
+
+def test_the_year_facet_is_in_year_order(seeded_client):
+    years = [int(f["value"]) for f in seeded_client.get("/api/v1/search").get_json()["facets"]["year"]]
+    assert len(years) > 5 and years == sorted(years, reverse=True)

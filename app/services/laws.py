@@ -185,10 +185,14 @@ def get_current_law(name: str) -> Law | None:
 
 
 def current_articles(title: str) -> list[LawArticle]:
-    """Every article of the current version of a title (all 编 of 民法典), in order."""
+    """Every article of the current version of a title (all 编 of 民法典), in article order.
+
+    By number, not by file: 民法典's 编 are stored one file each, and file order (人格权编, 侵权责任编 …)
+    is not the code's order (总则 first).
+    """
     return list(db.session.scalars(
         select(LawArticle).join(Law).where(Law.title == title, Law.is_current)
-        .order_by(Law.id, LawArticle.position)))
+        .order_by(LawArticle.number, LawArticle.sub, LawArticle.position)))
 
 
 def structure(articles: list[LawArticle]) -> list[tuple[str, LawArticle, LawArticle, int]]:

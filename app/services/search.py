@@ -146,7 +146,7 @@ def search(args: dict) -> SearchPage:
     cases = {c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_(result.ids)))} if result.ids else {}
     terms = parsed.highlight_terms()
     hits = [_hit(cases[i], terms) for i in result.ids if i in cases and cases[i].is_public]
-    facets = {name: [FacetValue(v, labels.label(name, v), n) for v, n in values]
+    facets = {name: [FacetValue(v, labels.label(name, v), n) for v, n in _in_reading_order(name, values)]
               for name, values in result.facets.items()}
     active = [ActiveFilter(name, value, labels.label(name, value)) for name, values in filters.items()
               for value in values]
@@ -155,6 +155,13 @@ def search(args: dict) -> SearchPage:
     return SearchPage(query=args.get("q", ""), total=result.total, page=request.page, per_page=request.per_page,
                       sort=sort, last_page=last_page(result.total, request.per_page), hits=hits, facets=facets,
                       filters=active)
+
+
+def _in_reading_order(name: str, values: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Facet values as a reader scans them: years newest first; everything else largest first (as given)."""
+    if name == "year":
+        return sorted(values, key=lambda item: item[0], reverse=True)
+    return values
 
 
 def filter_keys(args: dict, labels: _Labels | None = None) -> dict[str, list[str]]:
