@@ -140,6 +140,13 @@ class ActiveFilterSchema(ChineseSchema):
     label = fields.String()
 
 
+class NoticeSchema(ChineseSchema):
+    """Why the search answered as it did (e.g. no searchable words in the query)."""
+
+    code = fields.String()
+    message = fields.String()
+
+
 class SearchResultSchema(ChineseSchema):
     """GET /api/v1/search response (app.services.search.SearchPage)."""
 
@@ -152,6 +159,7 @@ class SearchResultSchema(ChineseSchema):
     hits = fields.List(fields.Nested(HitSchema))
     facets = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(FacetValueSchema)))
     filters = fields.List(fields.Nested(ActiveFilterSchema))
+    notice = fields.Nested(NoticeSchema, allow_none=True)
 
 
 class SuggestArgsSchema(ChineseSchema):

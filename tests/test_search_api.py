@@ -249,3 +249,12 @@ def test_renaming_a_hot_issue_keeps_its_cases_found_under_the_new_name(app, clie
 def test_the_year_facet_is_in_year_order(seeded_client):
     years = [int(f["value"]) for f in seeded_client.get("/api/v1/search").get_json()["facets"]["year"]]
     assert len(years) > 5 and years == sorted(years, reverse=True)
+
+
+@pytest.mark.parametrize("q", ["🍔🤮", "*", "(((", "？？？", "—— ！"])
+def test_a_query_with_no_searchable_words_finds_nothing_and_says_why(seeded_client, q):
+    """It used to list the whole library under "“🍔🤮”的搜索结果"."""
+    body = seeded_client.get("/api/v1/search", query_string={"q": q}).get_json()
+    assert body["total"] == 0 and body["hits"] == [] and body["notice"]["code"] == "no_searchable_words"
+    page = seeded_client.get("/search", query_string={"q": q}).get_data(as_text=True)
+    assert "没有可检索的文字" in page and "共 0 件案例" in page

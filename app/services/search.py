@@ -132,15 +132,32 @@ class SearchPage:
     hits: list[Hit] = field(default_factory=list)
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
     filters: list[ActiveFilter] = field(default_factory=list)
+    notice: Notice | None = None
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Why a search answered as it did, for the reader: a code for machines, a Chinese sentence."""
+
+    code: str
+    message: str
+
+
+NO_SEARCHABLE_WORDS = Notice("no_searchable_words", "检索词中没有可检索的文字（汉字、字母或数字），"
+                             "请换用描述案情或法律问题的词语，例如“拖欠工资”“高空抛物”“民法典第1254条”。")
 
 
 def search(args: dict) -> SearchPage:
     """Run a validated search (SearchArgsSchema output) and load the page's cases."""
     parsed = parse_query(args.get("q", ""))
-    parsed.synonyms += topic_words(parsed.terms + parsed.synonyms)
     labels = _Labels()
     filters = filter_keys(args, labels)
     sort = args.get("sort") or default_sort(parsed)
+    if args.get("q", "").strip() and parsed.is_empty and not parsed.excluded:  # 🍔🤮, *, (((
+        return SearchPage(query=args["q"], total=0, page=args["page"], per_page=args["per_page"], sort=sort,
+                          last_page=1, notice=NO_SEARCHABLE_WORDS, filters=[
+                              ActiveFilter(n, v, labels.label(n, v)) for n, vs in filters.items() for v in vs])
+    parsed.synonyms += topic_words(parsed.terms + parsed.synonyms)
     request = SearchRequest(query=parsed, filters=filters, sort=sort, page=args["page"], per_page=args["per_page"])
     result: SearchResult = backend().search(request)
     cases = {c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_(result.ids)))} if result.ids else {}
