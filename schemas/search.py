@@ -172,7 +172,8 @@ class SuggestionSchema(ChineseSchema):
     """One suggestion while typing."""
 
     text = fields.String()
-    kind = fields.String(metadata={"description": "法律、主题、关键词 or 案例"})
+    kind = fields.String(metadata={"description": "热点问题、常见说法、法律、法律部门、关键词、条文 or 案例"})
+    url = fields.String(allow_none=True, metadata={"description": "where choosing it leads; null: search for the text"})
 
 
 class SuggestResultSchema(ChineseSchema):

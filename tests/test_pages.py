@@ -137,3 +137,15 @@ def test_unexpected_errors_get_a_chinese_500_without_a_trace(app, client):
     assert "服务器内部错误" in text and "secret detail" not in text and "Traceback" not in text
     body = client.get("/api/v1/boom").get_json()
     assert body["code"] == "internal_error" and "secret" not in str(body)
+
+
+@pytest.mark.parametrize(("typed", "expected", "kind"), [
+    ("高空", "高空抛物", "法律用语"), ("抛物", "高空抛物", "法律用语"), ("醉驾", "危险驾驶", "法律用语"),
+    ("欠薪", "拖欠劳动报酬", "法律用语"), ("民法典第1254条", "《民法典》第一千二百五十四条", "条文"),
+    ("刑法133条之一", "《刑法》第一百三十三条之一", "条文"), ("劳动", "劳动争议", "热点问题")])
+def test_suggestions_help_a_lay_user(seeded_client, typed, expected, kind):
+    """高空, 抛物 and 醉驾 used to suggest nothing."""
+    found = seeded_client.get("/api/v1/suggest", query_string={"q": typed}).get_json()["suggestions"]
+    assert {"text": expected, "kind": kind} in [{"text": s["text"], "kind": s["kind"]} for s in found]
+    places = [s for s in found if s["kind"] in ("条文", "热点问题", "案例")]
+    assert all(s["url"] and s["url"].startswith("/") for s in places)

@@ -8,7 +8,12 @@
     if (!list || !window.fetch) return;
     var timer = null, active = -1, items = [];
     function close() { list.hidden = true; list.innerHTML = ""; active = -1; input.setAttribute("aria-expanded", "false"); }
-    function choose(text) { input.value = text; close(); input.form.submit(); }
+    // A topic, an article or a case opens directly; a word is searched for.
+    function choose(item) {
+      close();
+      if (item.url) { window.location.href = item.url; return; }
+      input.value = item.text; input.form.submit();
+    }
     function render(data) {
       list.innerHTML = ""; items = data.suggestions || [];
       if (!items.length) { close(); return; }
@@ -17,7 +22,7 @@
         li.setAttribute("role", "option"); li.id = "suggestion-" + i;
         li.textContent = s.text;
         var kind = document.createElement("span"); kind.className = "kind"; kind.textContent = s.kind; li.appendChild(kind);
-        li.addEventListener("mousedown", function (e) { e.preventDefault(); choose(s.text); });
+        li.addEventListener("mousedown", function (e) { e.preventDefault(); choose(s); });
         list.appendChild(li);
       });
       list.hidden = false; input.setAttribute("aria-expanded", "true");
@@ -40,7 +45,7 @@
         options.forEach(function (o, i) { o.setAttribute("aria-selected", i === active ? "true" : "false"); });
         input.setAttribute("aria-activedescendant", options[active].id);
       } else if (e.key === "Enter" && active >= 0) {
-        e.preventDefault(); choose(items[active].text);
+        e.preventDefault(); choose(items[active]);
       } else if (e.key === "Escape") { close(); }
     });
     input.addEventListener("blur", function () { setTimeout(close, 100); });
