@@ -86,12 +86,14 @@ def _clean_orphan_indexes(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Mount the API and the web pages."""
     from app.api import init_api
-    from app.web import admin, auth, kits, publish, review, web
+    from app.web import admin, assessment, auth, kits, outreach, publish, review, web, work
 
     init_api(app)
     app.register_blueprint(web)
     for staff in (auth.bp, publish.bp, review.bp, admin.bp, kits.bp):  # login and the publishing workflow
         app.register_blueprint(staff)
+    for outreach_bp in (outreach.bp, work.bp, assessment.bp):  # 菜单式普法 and the assessment (issue 13)
+        app.register_blueprint(outreach_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -103,12 +105,13 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     """flask cases / search / taxonomy / seed / users commands."""
-    from app import admin_cli, kits_cli
+    from app import admin_cli, kits_cli, outreach_cli
     from app.cli import register
 
     register(app)
     admin_cli.register(app)
     kits_cli.register(app)
+    outreach_cli.register(app)
 
 
 @event.listens_for(Engine, "connect")

@@ -190,6 +190,9 @@ def import_laws(directory: Path | None) -> None:
 def seed() -> None:
     """Load the taxonomies and every real case in seed_cases/, then make sure the index is complete."""
     load_terms(SEED_FILE)
+    from app.services.duties import load_national_dates
+
+    load_national_dates()  # the 普法 calendar's national key dates (国家宪法日 …)
     if not db.session.scalar(select(Law.id).limit(1)):  # laws first, so case citations resolve
         click.echo("导入法律法规与司法解释（首次约一分钟）……", err=True)
         laws_service.import_dir()

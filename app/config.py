@@ -106,6 +106,21 @@ def _read(env: Env, overrides: dict[str, Any]) -> dict[str, Any]:
         # Uploaded originals (judgments), outside the web root; deleted after extraction unless kept.
         "UPLOAD_FOLDER": env.str("UPLOAD_FOLDER", str(instance / "uploads")),
         "UPLOAD_PARSE_SECONDS": env.int("UPLOAD_PARSE_SECONDS", 10),
+        # 菜单式普法 (app/services/orders.py): deadlines in days, counted from the step's start.
+        "ORDER_DISPATCH_DAYS": env.int("ORDER_DISPATCH_DAYS", 3),  # 已点单 → 已派单
+        "ORDER_ACCEPT_DAYS": env.int("ORDER_ACCEPT_DAYS", 3),  # 已派单 → 已接单 / 已拒单
+        "ORDER_EVALUATION_DAYS": env.int("ORDER_EVALUATION_DAYS", 30),  # then 归档 without an evaluation
+        # The orderer's name, phone and remarks are deleted this many days after the order closes.
+        "ORDER_RETENTION_DAYS": env.int("ORDER_RETENTION_DAYS", 180),
+        # Public order form: at most ORDER_RATE_LIMIT submissions (mistakes too) per address per window.
+        "ORDER_RATE_LIMIT": env.int("ORDER_RATE_LIMIT", 10),
+        "ORDER_RATE_WINDOW_MINUTES": env.int("ORDER_RATE_WINDOW_MINUTES", 60),
+        "ORDER_CHALLENGE": env.bool("ORDER_CHALLENGE", True),  # the self-hosted arithmetic question
+        # Delivery photos: re-encoded without EXIF, kept outside the web root, files 0600.
+        "PHOTO_FOLDER": env.str("PHOTO_FOLDER", str(instance / "photos")),
+        "PHOTO_MAX_BYTES": env.int("PHOTO_MAX_BYTES", 10 * 1024 * 1024),
+        # The home page shows 普法 calendar dates this many days ahead.
+        "CALENDAR_LOOKAHEAD_DAYS": env.int("CALENDAR_LOOKAHEAD_DAYS", 30),
         # The OpenAPI document (flask-smorest), generated from the schemas: /api/v1/openapi.json.
         "API_TITLE": "以案释法案例库 API",
         "API_VERSION": "1",

@@ -142,3 +142,6 @@ def suggest(args):
 def search_articles(args):
     """问法条：用日常语言提问，返回最相关的条文及引用它的案例数。"""
     return {"hits": laws_service.search_articles(args["q"], args["per_page"])}
+
+
+from app.api import stats as _stats  # noqa: E402,F401  (registers /stats/organisations on this blueprint)

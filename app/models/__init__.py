@@ -12,6 +12,22 @@ from app.models.case import (
 from app.models.collection import AUDIENCES, PARTS, Collection, CollectionItem
 from app.models.law import LAW_KINDS, CaseCitation, Law, LawArticle
 from app.models.outbox import IndexQueue, ZeroResultQuery
+from app.models.outreach import (
+    FORMS,
+    ORDER_STATES,
+    Delivery,
+    DeliveryPhoto,
+    DutyEvidence,
+    DutyItem,
+    Evaluation,
+    KeyDate,
+    MenuItem,
+    Order,
+    OrderAttempt,
+    OrderEvent,
+    PageView,
+    RubricCriterion,
+)
 from app.models.taxonomy import SCHEMES, CaseTag, TaxonomyTerm
 from app.models.user import ROLES, LoginAttempt, Organisation, User, UserSession
 from app.models.workflow import REVISION_STATES, AuditEvent, CaseRevision, RevisionState

@@ -32,6 +32,20 @@ PERMISSIONS = {
     "collection.use": {"lecturer", "publisher", "reviewer", "admin"},  # own 备课 collections, 专题 pages
     "users.manage": {"admin"},
     "audit.read": {"admin"},
+    # 菜单式普法 and assessment (app/services/menu.py, orders.py, deliveries.py, duties.py, stats.py).
+    # Publishers act only for their own organisation (require_for_organisation).
+    "menu.edit": {"publisher", "reviewer"},  # keep menu items; the 普法办 for any body
+    "menu.review": {"reviewer"},  # 上架 / 下架 / return with a comment
+    "order.read": {"publisher", "reviewer"},  # order queues and the orderer's contact details
+    "order.dispatch": {"reviewer"},  # 派单, cancel, archive
+    "order.handle": {"publisher"},  # 接单 / 拒单 / 排期 / 送单 for orders dispatched to the body
+    "delivery.record": {"publisher"},  # talks held, with photos
+    "delivery.read": {"publisher", "reviewer"},  # delivery records and their photos
+    "duty.edit": {"publisher", "reviewer"},  # 普法责任清单 items and their evidence
+    "calendar.edit": {"publisher", "reviewer"},  # key dates; publishers their body's 集中宣传日 only
+    "stats.read": {"reviewer", "admin"},  # the assessment dashboard, report and export
+    "rubric.edit": {"reviewer"},  # weights and targets of the score
+    "talks.own": {"lecturer"},  # a lecturer's own scheduled and delivered talks
 }
 USERNAME = re.compile(r"[A-Za-z0-9_.\-]{3,80}")
 # Compared against when the user does not exist, so timing does not reveal which names exist.
@@ -64,6 +78,14 @@ def require(user: User | None, permission: str, case: Case | None = None) -> Non
         if user.active and user.role in PERMISSIONS.get(permission, ()):  # right role, other body's case
             raise PermissionDenied("只能操作本机构发布的案例。")
         raise PermissionDenied()
+
+
+def require_for_organisation(user: User | None, permission: str, organisation_id: int | None) -> None:
+    """Raise PermissionDenied unless `user` may use `permission` for that organisation's things
+    (publishers only for their own organisation; the other allowed roles for any)."""
+    require(user, permission)
+    if user.role == "publisher" and (user.organisation_id is None or user.organisation_id != organisation_id):
+        raise PermissionDenied("只能处理本机构的事项。")
 
 
 # ---- audit log -----------------------------------------------------------------------------
@@ -123,7 +145,7 @@ class UserSchema(ChineseSchema):
 
     @validates_schema
     def _publisher_has_organisation(self, data, **kwargs):
-        """A publisher belongs to exactly one organisation; other roles to none."""
+        """A publisher belongs to exactly one organisation, a lecturer to at most one, other roles to none."""
         if data.get("role") == "publisher" and not data.get("organisation_id"):
             raise ValidationError("发布员必须选择所属机构。", "organisation_id")
         if not USERNAME.fullmatch(data.get("username", "")):
@@ -139,8 +161,8 @@ def _user_or_404(user_id: int) -> User:
 
 
 def _organisation_for(data: dict) -> int | None:
-    """The checked organisation id for a user's role (None for non-publishers)."""
-    if data["role"] != "publisher":
+    """The checked organisation id for a user's role (publishers must, lecturers may have one)."""
+    if data["role"] not in ("publisher", "lecturer") or not data.get("organisation_id"):
         return None
     if db.session.get(Issuer, data["organisation_id"]) is None:
         raise ValidationError({"organisation_id": ["所选机构不存在。"]})

@@ -14,6 +14,7 @@ from app.extensions import db
 from app.models import SECTION_KINDS, Case, CaseStatus
 from app.services import catalog, index_sync, law_status
 from app.services import laws as laws_service
+from app.services import reads
 from app.services import search as search_service
 from app.urls import canonical_url, public_url
 from legaltext.citations import law_departments
@@ -249,7 +250,7 @@ def case_page(case_id: int):
         return withdrawn_notice(case)
     if not case.is_public:
         abort(404)
-    return render_template(
+    page = render_template(
         "case.html", case=case, similar=search_service.similar_cases(case),
         laws=case.cited_law_names(), notices=law_status.notices_for(case), also=case.also_published,
         hot_issues=[t for t in case.tags if t.term.scheme == "hot_issue"],
@@ -257,6 +258,8 @@ def case_page(case_id: int):
         description=(case.summary or next((s.text for s in case.sections if s.kind == "holding"), "")
                      or case.sections[0].text)[:120],
     )
+    reads.count_request("case", case.id, case.issuer_id, request)  # after rendering: never breaks the page
+    return page
 
 
 def withdrawn_notice(case: Case):

@@ -21,7 +21,7 @@ from schemas.errors import flatten
 
 bp = Blueprint("auth", __name__)
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
-STAFF_BLUEPRINTS = {"publish", "review", "admin", "kits"}
+STAFF_BLUEPRINTS = {"publish", "review", "admin", "kits", "work", "assessment"}
 ROLE_HOME = {"publisher": "publish.dashboard", "reviewer": "review.queue", "admin": "admin.users",
              "lecturer": "kits.workspace"}
 
