@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from marshmallow import EXCLUDE, ValidationError, pre_load, validates_schema
+from marshmallow import EXCLUDE, ValidationError, pre_load, validate, validates_schema
 
 from app.models.outreach import AUDIENCES, DUTY_CATEGORIES, DUTY_STATUSES, FORMS
 from schemas.fields import ChineseSchema, Date, Int, List, Str, in_range, length, one_of
@@ -15,6 +15,12 @@ MAX_REMARKS = 2000
 # Mainland mobile (13812345678, +86 138 1234 5678) or a landline with area code (0571-87654321-123).
 PHONE = re.compile(r"(?:\+?86)?1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(?:-\d{1,6})?")
 MAX_AUDIENCE = 100_000
+
+
+def valid_phone(value: str) -> None:
+    """Mainland mobile or landline (spaces and brackets ignored), else a Chinese error."""
+    if not PHONE.fullmatch(re.sub(r"[\s()（）]", "", value)):
+        raise ValidationError("请填写有效的手机号码或带区号的固定电话，如 13812345678 或 0571-87654321。")
 
 
 def _blank_to_missing(data: dict) -> dict:
@@ -30,7 +36,7 @@ class OrderFormSchema(ChineseSchema):
 
     unit = Str(required=True, validate=length(200, 2), metadata={"label": "点单单位"})
     contact_name = Str(required=True, validate=length(50, 1), metadata={"label": "联系人"})
-    contact_phone = Str(required=True, validate=length(30, 5), metadata={"label": "联系电话"})
+    contact_phone = Str(required=True, validate=[length(30, 5), valid_phone], metadata={"label": "联系电话"})
     district = Str(required=True, validate=length(50, 1), metadata={"label": "区县"})
     town = Str(required=True, validate=length(50, 1), metadata={"label": "镇街"})
     community = Str(load_default="", validate=length(100), metadata={"label": "村社区"})
@@ -47,13 +53,9 @@ class OrderFormSchema(ChineseSchema):
     def _blanks(self, data, **kwargs):
         return _blank_to_missing(dict(data))
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _rules(self, data, **kwargs):
-        """Phone format, a sane time window, and a menu item or a topic."""
-        phone = re.sub(r"[\s()（）]", "", data.get("contact_phone", ""))
-        if "contact_phone" in data and not PHONE.fullmatch(phone):
-            raise ValidationError("请填写有效的手机号码或带区号的固定电话，如 13812345678 或 0571-87654321。",
-                                  "contact_phone")
+        """A sane time window, and a menu item or a topic (checked even when other fields failed)."""
         start, end = data.get("window_start"), data.get("window_end")
         if start and end and end < start:
             raise ValidationError("结束日期不能早于开始日期。", "window_end")
@@ -119,18 +121,13 @@ class ScheduleSchema(ChineseSchema):
         unknown = EXCLUDE
 
     date = Date(required=True)
-    time = Str(required=True, validate=length(5, 4))
+    time = Str(required=True, validate=validate.Regexp(r"([01]\d|2[0-3]):[0-5]\d$", error="时间格式应为 时:分，如 09:30。"))
     place = Str(required=True, validate=length(200, 2))
     lecturer_ids = List(Int(strict=False), load_default=list, validate=length(20))
 
     @pre_load
     def _blanks(self, data, **kwargs):
         return _blank_to_missing(dict(data))
-
-    @validates_schema
-    def _time(self, data, **kwargs):
-        if "time" in data and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", data["time"]):
-            raise ValidationError("时间格式应为 时:分，如 09:30。", "time")
 
 
 class DeliverySchema(ChineseSchema):

@@ -7,6 +7,7 @@ the 普法办 and the organisation's own publishers. Photos are never public: th
 """
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 import secrets
@@ -88,6 +89,8 @@ def record(actor: User, raw: dict, photos: list[tuple[str, bytes]], order_id: in
     organisation_id = order.organisation_id if order else actor.organisation_id if actor else None
     require_for_organisation(actor, "delivery.record", organisation_id)
     data = DeliverySchema().load(raw)
+    if data["held_on"] > dt.date.today():
+        raise ValidationError({"held_on": ["活动尚未举行：日期不能晚于今天。"]})
     photos = [(name, blob) for name, blob in photos if blob]
     if len(photos) > MAX_PHOTOS:
         raise ValidationError({"photos": [f"最多上传 {MAX_PHOTOS} 张照片。"]})

@@ -60,8 +60,8 @@ def _deliveries(ids: list[int], organisation_id: int) -> list[Delivery]:
 def save_duty(actor: User, item_id: int | None, raw: dict) -> DutyItem:
     """Create or change a duty item and replace its evidence links."""
     require(actor, "duty.edit")
-    data = DutyItemSchema().load(raw)
     item = get_duty(actor, item_id) if item_id else None
+    data = DutyItemSchema().load(raw)
     organisation_id = item.organisation_id if item and actor.role == "publisher" else \
         _organisation_for(actor, data["organisation_id"])
     require_for_organisation(actor, "duty.edit", organisation_id)

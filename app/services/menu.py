@@ -86,8 +86,8 @@ def staff_items(actor: User) -> list[MenuItem]:
 def save_item(actor: User, item_id: int | None, raw: dict) -> MenuItem:
     """Create or change a menu item; a listed item changed by its organisation goes back to review."""
     require(actor, "menu.edit")
-    data = MenuItemSchema().load(raw)
     item = get_item(actor, item_id) if item_id else None
+    data = MenuItemSchema().load(raw)
     organisation_id = actor.organisation_id if actor.role == "publisher" else data["organisation_id"]
     if item is not None and actor.role == "publisher":
         organisation_id = item.organisation_id

@@ -504,17 +504,17 @@ class DemandBoard:
 def demand_board(actor: User) -> DemandBoard:
     """The 需求 board: demand the menu does not cover yet (staff; no contact details)."""
     require(actor, "order.read")
-    free = select(Order).where(Order.menu_item_id.is_(None), Order.state != "cancelled")
+    conditions = (Order.menu_item_id.is_(None), Order.state != "cancelled")
+    free = select(Order).where(*conditions)
 
     def grouped(*columns) -> list[tuple]:
-        return db.session.execute(free.with_only_columns(*columns, func.count()).group_by(*columns)
-                                  .order_by(func.count().desc())).all()
+        return db.session.execute(select(*columns, func.count(Order.id)).select_from(Order)
+                                  .outerjoin(TaxonomyTerm, TaxonomyTerm.id == Order.hot_issue_id).where(*conditions)
+                                  .group_by(*columns).order_by(func.count(Order.id).desc())).all()
 
     by_area = [(f"{d}{t}", n) for d, t, n in grouped(Order.district, Order.town)]
     by_audience = [(AUDIENCES.get(a, a), n) for a, n in grouped(Order.audience_type)]
-    topics = db.session.execute(free.with_only_columns(TaxonomyTerm.name, func.count())
-                                .outerjoin(TaxonomyTerm, TaxonomyTerm.id == Order.hot_issue_id)
-                                .group_by(TaxonomyTerm.name).order_by(func.count().desc())).all()
+    topics = grouped(TaxonomyTerm.name)
     total = db.session.scalar(free.with_only_columns(func.count())) or 0
     recent = list(db.session.scalars(free.order_by(Order.created_at.desc()).limit(50)))
     return DemandBoard(total=total, by_area=by_area, by_audience=by_audience,
