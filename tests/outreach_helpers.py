@@ -50,7 +50,7 @@ def place(address: str = "10.0.0.1", **overrides) -> Order:
 
 def publish_case(accounts, title: str = "高空抛物致人损害案", publisher=None) -> int:
     """A case published through the real review workflow; returns its id."""
-    record = sample_record(title=title)
+    record = sample_record(title=title, published_date=TODAY.isoformat())
     record.pop("issuer")
     record.pop("source_id")
     revision = workflow.save(publisher or accounts.publisher, None, record)
