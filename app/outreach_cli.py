@@ -61,7 +61,8 @@ def _date(text: str | None, name: str) -> dt.date | None:
 @click.option("--year", type=click.IntRange(2000, 2100), help="统计年份。")
 @click.option("--from", "start", help="起始日期 YYYY-MM-DD（含）。")
 @click.option("--to", "end", help="截止日期 YYYY-MM-DD（含）。")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="输出 .xlsx 文件。")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="输出 .xlsx 文件。")
 def export(year: int | None, start: str | None, end: str | None, output: Path) -> None:
     """Write the per-organisation figures (the dashboard's table) to an .xlsx workbook."""
     if year and (start or end):

@@ -121,7 +121,8 @@ class ScheduleSchema(ChineseSchema):
         unknown = EXCLUDE
 
     date = Date(required=True)
-    time = Str(required=True, validate=validate.Regexp(r"([01]\d|2[0-3]):[0-5]\d$", error="时间格式应为 时:分，如 09:30。"))
+    time = Str(required=True, validate=validate.Regexp(r"([01]\d|2[0-3]):[0-5]\d$",
+                                                       error="时间格式应为 时:分，如 09:30。"))
     place = Str(required=True, validate=length(200, 2))
     lecturer_ids = List(Int(strict=False), load_default=list, validate=length(20))
 

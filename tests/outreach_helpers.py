@@ -8,10 +8,9 @@ import re
 
 from app.extensions import db
 from app.models import MenuItem, Order
-from app.services import deliveries
+from app.services import deliveries, workflow
 from app.services import menu as menu_service
 from app.services import orders as order_service
-from app.services import workflow
 from tests.helpers import sample_record
 
 TODAY = dt.date.today()

@@ -19,8 +19,19 @@ from app.services import orders as order_service
 from app.services.auth import PermissionDenied
 from app.services.workflow import WorkflowError
 from tests.helpers import CSRF
-from tests.outreach_helpers import (FUTURE, TODAY, advance, challenge_fields, delivery_form, jpeg_with_exif,
-                                    listed_item, order_form, place, publish_case, solved)
+from tests.outreach_helpers import (
+    FUTURE,
+    TODAY,
+    advance,
+    challenge_fields,
+    delivery_form,
+    jpeg_with_exif,
+    listed_item,
+    order_form,
+    place,
+    publish_case,
+    solved,
+)
 
 
 def stored_orders() -> int:
@@ -136,10 +147,10 @@ def test_the_form_without_csrf_token_is_refused(app, client, accounts):
 
 
 def test_garbage_never_causes_a_500(app, client, accounts):
-    garbage = {name: "\x00" * 3 for name in order_form()} | {"audience_size": "9" * 400, "menu_item_id": "-1",
+    garbage = dict.fromkeys(order_form(), "\x00" * 3) | {"audience_size": "9" * 400, "menu_item_id": "-1",
                                                              "window_start": "0000-00-00", "hot_issue": "x" * 500}
     assert post_order(client, **garbage).status_code == 400
-    for path in ("/orders/track/%00", "/orders/track/" + "A" * 500, "/orders/track?code=<script>", "/menu?audience=x" * 3,
+    for path in ("/orders/track/%00", "/orders/track/" + "A" * 500, "/orders/track?code=<script>", "/menu?audience=x",
                  "/figures?year=abc", "/figures?from=2024-13-01", "/feeds/hot-issues/nope.atom",
                  "/feeds/organisations/1.xml", "/menu/999"):
         assert client.get(path).status_code < 500, path
@@ -412,8 +423,9 @@ def test_staff_walk_an_order_through_the_web(app, client, accounts, login):
     page = client.get(f"/work/orders/{order.id}").get_data(as_text=True)
     assert "13912345678" in page and "李四" in page and "派单" in page
     assert client.post(f"/work/orders/{order.id}/dispatch", data={"csrf_token": CSRF}).status_code == 400
-    assert client.post(f"/work/orders/{order.id}/dispatch", data={"csrf_token": CSRF,
-                                                                  "organisation_id": accounts.org_a.id}).status_code == 302
+    dispatched = client.post(f"/work/orders/{order.id}/dispatch",
+                             data={"csrf_token": CSRF, "organisation_id": accounts.org_a.id})
+    assert dispatched.status_code == 302
     login(client, accounts.publisher)
     assert "待接单" in client.get("/work/orders").get_data(as_text=True)
     assert client.post(f"/work/orders/{order.id}/accept", data={"csrf_token": CSRF}).status_code == 302

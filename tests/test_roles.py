@@ -9,12 +9,30 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Case, CaseRevision, Collection, CollectionItem, Issuer, LoginAttempt, User
+from app.models import (
+    Case,
+    CaseRevision,
+    Collection,
+    CollectionItem,
+    Delivery,
+    DutyItem,
+    Issuer,
+    KeyDate,
+    LoginAttempt,
+    MenuItem,
+    Order,
+    OrderEvent,
+    RubricCriterion,
+    User,
+)
 from app.services import auth as auth_service
 from app.services import collections as collection_service
-from app.services import deid_review, revisions, uploads, workflow
+from app.services import deid_review, deliveries, duties, revisions, stats, uploads, workflow
+from app.services import menu as menu_service
+from app.services import orders as order_service
 from app.services.auth import PermissionDenied
 from tests.helpers import CSRF, sample_record
+from tests.outreach_helpers import TODAY, advance, delivery_form, listed_item, place
 
 ROLES = ("anonymous", "publisher", "other_publisher", "reviewer", "admin", "lecturer")
 STAFF = {"publisher", "other_publisher", "reviewer", "admin", "lecturer"}
@@ -48,6 +66,31 @@ def world(app, accounts):
     db.session.commit()
     return SimpleNamespace(accounts=accounts, case=published.case, draft=draft, submitted=submitted, named=named,
                            kit=kit, item=item, basket=basket)
+
+
+@pytest.fixture()
+def oworld(world, accounts):
+    """The world plus 菜单式普法 objects (a separate fixture: the case matrix does not pay for them)."""
+    world.__dict__.update(outreach_world(accounts))
+    return world
+
+
+def outreach_world(accounts) -> dict:
+    """菜单式普法 objects in every state the routes act on (org_a's), for the matrix below."""
+    menu_draft = menu_service.save_item(accounts.publisher, None, {
+        "title": "草稿课题", "audiences": ["school"], "forms": ["lecture"], "duration_minutes": "45"})
+    pending = menu_service.submit_item(accounts.publisher, menu_service.save_item(accounts.publisher, None, {
+        "title": "待审课题", "audiences": ["school"], "forms": ["lecture"], "duration_minutes": "45"}).id)
+    orders = {state: place(address=f"10.0.1.{i}") for i, state in enumerate(
+        ("ordered", "dispatched", "accepted", "scheduled", "evaluated"))}
+    for state, order in orders.items():
+        if state != "ordered":
+            advance(accounts, order, state)
+    duty = duties.save_duty(accounts.publisher, None, {"year": str(TODAY.year), "category": "cases", "title": "发布案例",
+                                                       "owner": "研究室", "due_date": TODAY.isoformat()})
+    own_day = duties.save_key_date(accounts.publisher, None, {"title": "法院开放日", "month": "3", "day": "1"})
+    return {"menu_draft": menu_draft, "menu_pending": pending, "menu_listed": listed_item(accounts),
+            "orders": orders, "duty": duty, "own_day": own_day}
 
 
 def editor_form(title="网页新建案例") -> dict:
@@ -88,6 +131,44 @@ ROUTES = {
     "publish collection": (lambda w: (f"/kits/{w.kit.id}/publish", {"published": "1"}), {"lecturer"}),
     "delete collection": (lambda w: (f"/kits/{w.kit.id}/delete", {}), {"lecturer"}),
 }
+# 菜单式普法 and the assessment (issue 13); these need the `oworld` fixture.
+OUTREACH_ROUTES = {
+    "dispatch order": (lambda w: (f"/work/orders/{w.orders['ordered'].id}/dispatch",
+                                  {"organisation_id": w.accounts.org_a.id}), {"reviewer"}),
+    "cancel order": (lambda w: (f"/work/orders/{w.orders['ordered'].id}/cancel", {"reason": "重复点单"}), {"reviewer"}),
+    "archive order": (lambda w: (f"/work/orders/{w.orders['evaluated'].id}/archive", {}), {"reviewer"}),
+    "accept order": (lambda w: (f"/work/orders/{w.orders['dispatched'].id}/accept", {}), {"publisher"}),
+    "decline order": (lambda w: (f"/work/orders/{w.orders['dispatched'].id}/decline", {"reason": "无讲师"}),
+                      {"publisher"}),
+    "schedule order": (lambda w: (f"/work/orders/{w.orders['accepted'].id}/schedule",
+                                  {"date": TODAY.isoformat(), "time": "10:00", "place": "村委会"}), {"publisher"}),
+    "deliver order": (lambda w: (f"/work/orders/{w.orders['scheduled'].id}/deliver", delivery_form()), {"publisher"}),
+    "record delivery": (lambda w: ("/work/deliveries/new", delivery_form()), {"publisher", "other_publisher"}),
+    "create menu item": (lambda w: ("/work/menu/new", {"title": "新课题", "audiences": "school", "forms": "lecture",
+                                                       "duration_minutes": "45",
+                                                       "organisation_id": w.accounts.org_a.id}),
+                         {"publisher", "other_publisher", "reviewer"}),
+    "edit menu item": (lambda w: (f"/work/menu/{w.menu_draft.id}", {"title": "改过的课题", "audiences": "school",
+                                                                    "forms": "lecture", "duration_minutes": "45",
+                                                                    "organisation_id": w.accounts.org_a.id}),
+                       {"publisher", "reviewer"}),
+    "submit menu item": (lambda w: (f"/work/menu/{w.menu_draft.id}/submit", {}), {"publisher", "reviewer"}),
+    "list menu item": (lambda w: (f"/work/menu/{w.menu_pending.id}/review", {"decision": "list"}), {"reviewer"}),
+    "withdraw menu item": (lambda w: (f"/work/menu/{w.menu_listed.id}/withdraw", {}), {"publisher", "reviewer"}),
+    "create duty item": (lambda w: ("/work/duties/new", {"year": str(TODAY.year), "category": "public", "title": "宣讲",
+                                                         "owner": "宣传科", "due_date": TODAY.isoformat(),
+                                                         "organisation_id": w.accounts.org_a.id}),
+                         {"publisher", "other_publisher", "reviewer"}),
+    "edit duty item": (lambda w: (f"/work/duties/{w.duty.id}", {"year": str(TODAY.year), "category": "cases",
+                                                                "title": "发布案例", "owner": "研究室",
+                                                                "due_date": TODAY.isoformat(), "status": "done"}),
+                       {"publisher", "reviewer"}),
+    "add key date": (lambda w: ("/work/calendar", {"title": "新宣传日", "month": "9", "day": "1"}),
+                     {"publisher", "other_publisher", "reviewer"}),
+    "delete key date": (lambda w: (f"/work/calendar/{w.own_day.id}/delete", {}), {"publisher", "reviewer"}),
+    "save rubric": (lambda w: ("/assessment/rubric", {f"{part}_{c.metric}": "7" for c in stats.DEFAULT_RUBRIC
+                                                      for part in ("weight", "target")}), {"reviewer"}),
+}
 
 
 def fingerprint() -> tuple:
@@ -105,26 +186,45 @@ def fingerprint() -> tuple:
                                   Collection.updated_at).order_by(Collection.id)).all(),
         db.session.execute(select(CollectionItem.id, CollectionItem.case_id, CollectionItem.position,
                                   CollectionItem.note, CollectionItem.parts).order_by(CollectionItem.id)).all(),
+        db.session.execute(select(Order.id, Order.state, Order.organisation_id, Order.scheduled_at)
+                           .order_by(Order.id)).all(),
+        db.session.execute(select(OrderEvent.id).order_by(OrderEvent.id)).all(),
+        db.session.execute(select(MenuItem.id, MenuItem.state, MenuItem.title).order_by(MenuItem.id)).all(),
+        db.session.execute(select(Delivery.id).order_by(Delivery.id)).all(),
+        db.session.execute(select(DutyItem.id, DutyItem.status, DutyItem.title).order_by(DutyItem.id)).all(),
+        db.session.execute(select(KeyDate.id, KeyDate.title).order_by(KeyDate.id)).all(),
+        db.session.execute(select(RubricCriterion.metric, RubricCriterion.weight).order_by(RubricCriterion.metric)).all(),
     )
 
 
-def act(client, login, world, role, route):
+def act(client, login, world, role, route, routes=ROUTES):
     """POST the route as `role` (anonymous visitors still send a valid CSRF token)."""
     if role == "anonymous":
         with client.session_transaction() as session:
             session["csrf"] = CSRF
     else:
         login(client, getattr(world.accounts, role))
-    path, form = ROUTES[route][0](world)
+    path, form = routes[route][0](world)
     return client.post(path, data={**form, "csrf_token": CSRF})
 
 
 @pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("role", ROLES)
 def test_write_route_role_matrix(app, client, login, world, role, route):
-    allowed = role in ROUTES[route][1]
+    check_write_route(client, login, world, role, route, ROUTES)
+
+
+@pytest.mark.parametrize("route", OUTREACH_ROUTES)
+@pytest.mark.parametrize("role", ROLES)
+def test_outreach_write_route_role_matrix(app, client, login, oworld, role, route):
+    check_write_route(client, login, oworld, role, route, OUTREACH_ROUTES)
+
+
+def check_write_route(client, login, world, role, route, routes):
+    """Allowed roles change something; everyone else is refused and changes nothing."""
+    allowed = role in routes[route][1]
     before = fingerprint()
-    response = act(client, login, world, role, route)
+    response = act(client, login, world, role, route, routes)
     if allowed:
         assert response.status_code in (200, 302), response.get_data(as_text=True)[:300]
         assert fingerprint() != before, f"{role} should have changed something with {route}"
@@ -147,6 +247,20 @@ STAFF_PAGES = {
     "/admin/organisations": {"admin"},
     "/admin/audit": {"admin"},
     "/kits/": STAFF,
+    "/work/orders": {"publisher", "other_publisher", "reviewer"},
+    "/work/demand": {"publisher", "other_publisher", "reviewer"},
+    "/work/menu": {"publisher", "other_publisher", "reviewer"},
+    "/work/menu/new": {"publisher", "other_publisher", "reviewer"},
+    "/work/deliveries": {"publisher", "other_publisher", "reviewer"},
+    "/work/deliveries/new": {"publisher", "other_publisher"},
+    "/work/duties": {"publisher", "other_publisher", "reviewer"},
+    "/work/duties/new": {"publisher", "other_publisher", "reviewer"},
+    "/work/calendar": {"publisher", "other_publisher", "reviewer"},
+    "/work/talks": {"lecturer"},
+    "/assessment": {"reviewer", "admin"},
+    "/assessment/report": {"reviewer", "admin"},
+    "/assessment/export.xlsx": {"reviewer", "admin"},
+    "/assessment/rubric": {"reviewer", "admin"},
 }
 
 
@@ -203,11 +317,44 @@ SERVICE_CALLS = {
     "publish a collection": (lambda w, u: collection_service.set_published(u, w.kit.id, True), {"lecturer"}),
     "delete a collection": (lambda w, u: collection_service.delete(u, w.kit.id), {"lecturer"}),
 }
+OUTREACH_CALLS = {
+    "dispatch order": (lambda w, u: order_service.dispatch(u, w.orders["ordered"].id, w.accounts.org_a.id), {"reviewer"}),
+    "cancel order": (lambda w, u: order_service.cancel_by_staff(u, w.orders["ordered"].id, "原因"), {"reviewer"}),
+    "archive order": (lambda w, u: order_service.archive(u, w.orders["evaluated"].id), {"reviewer"}),
+    "read order": (lambda w, u: order_service.get_for_staff(u, w.orders["dispatched"].id), {"publisher", "reviewer"}),
+    "order queue": (lambda w, u: order_service.queue(u), {"publisher", "other_publisher", "reviewer"}),
+    "accept order": (lambda w, u: order_service.accept(u, w.orders["dispatched"].id), {"publisher"}),
+    "decline order": (lambda w, u: order_service.decline(u, w.orders["dispatched"].id, "无讲师"), {"publisher"}),
+    "schedule order": (lambda w, u: order_service.schedule(u, w.orders["accepted"].id, {
+        "date": TODAY.isoformat(), "time": "10:00", "place": "村委会"}), {"publisher"}),
+    "deliver order": (lambda w, u: deliveries.record(u, delivery_form(), [], order_id=w.orders["scheduled"].id),
+                      {"publisher"}),
+    "delivery photos": (lambda w, u: deliveries.photo_path(u, w.orders["evaluated"].delivery.photos[0].id),
+                        {"publisher", "reviewer"}),
+    "edit menu item": (lambda w, u: menu_service.save_item(u, w.menu_draft.id, {
+        "title": "改", "audiences": ["school"], "forms": ["lecture"], "duration_minutes": "45"}), {"publisher", "reviewer"}),
+    "list menu item": (lambda w, u: menu_service.review_item(u, w.menu_pending.id, "list"), {"reviewer"}),
+    "edit duty item": (lambda w, u: duties.save_duty(u, w.duty.id, {}), {"publisher", "reviewer"}),
+    "delete key date": (lambda w, u: duties.delete_key_date(u, w.own_day.id), {"publisher", "reviewer"}),
+    "dashboard": (lambda w, u: stats.dashboard(u, stats.period_for()), {"reviewer", "admin"}),
+    "save rubric": (lambda w, u: stats.save_rubric(u, {}), {"reviewer"}),
+    "demand board": (lambda w, u: order_service.demand_board(u), {"publisher", "other_publisher", "reviewer"}),
+    "lecturer talks": (lambda w, u: order_service.lecturer_talks(u), {"lecturer"}),
+}
 
 
 @pytest.mark.parametrize("call", SERVICE_CALLS)
 def test_service_layer_role_matrix(app, world, call):
-    run, allowed = SERVICE_CALLS[call]
+    check_service_call(world, *SERVICE_CALLS[call], call)
+
+
+@pytest.mark.parametrize("call", OUTREACH_CALLS)
+def test_outreach_service_layer_role_matrix(app, oworld, call):
+    check_service_call(oworld, *OUTREACH_CALLS[call], call)
+
+
+def check_service_call(world, run, allowed, call):
+    """Every role outside `allowed` gets PermissionDenied and the database stays as it was."""
     for role in ("anonymous", "lecturer", "other_publisher", "reviewer", "admin", "publisher"):
         user = None if role == "anonymous" else getattr(world.accounts, role)
         if role in allowed:
@@ -236,8 +383,18 @@ GARBAGE = {"title": "\x00" * 3, "case_type": "x" * 5000, "section_count": "99999
 
 @pytest.mark.parametrize("route", ROUTES)
 def test_garbage_input_never_causes_a_500(app, client, login, world, route):
-    path, _ = ROUTES[route][0](world)
-    for role in sorted(ROUTES[route][1]):
+    check_garbage(client, login, world, route, ROUTES)
+
+
+@pytest.mark.parametrize("route", OUTREACH_ROUTES)
+def test_outreach_garbage_input_never_causes_a_500(app, client, login, oworld, route):
+    check_garbage(client, login, oworld, route, OUTREACH_ROUTES)
+
+
+def check_garbage(client, login, world, route, routes):
+    """Nonsense in every field, as every allowed role: a 4xx or a success, never a 500."""
+    path, _ = routes[route][0](world)
+    for role in sorted(routes[route][1]):
         login(client, getattr(world.accounts, role))
         for op in ("save", "submit", GARBAGE["op"]):
             response = client.post(path, data={**GARBAGE, "op": op, "csrf_token": CSRF})

@@ -98,14 +98,21 @@ def test_returned_share_and_review_days_come_from_the_review_log(app, accounts):
     assert a.review_days_median == 0.0
 
 
+def read(client, path: str, method: str = "GET", headers=None):
+    """Fetch a page as a server would send it: the response is closed (the count runs then)."""
+    response = client.open(path, method=method, headers=BROWSER if headers is None else headers)
+    response.close()
+    return response
+
+
 def test_reading_a_case_page_counts_once_more_for_its_organisation(app, client, activity, accounts):
     case_id = activity["a"][0]
     before = row(stats.organisation_report(this_year()), accounts.org_a).page_views
-    assert client.get(f"/cases/{case_id}", headers=BROWSER).status_code == 200
+    assert read(client, f"/cases/{case_id}").status_code == 200
     report = stats.organisation_report(this_year())
     assert row(report, accounts.org_a).page_views == before + 1
     assert row(report, accounts.org_b).page_views == 0
-    assert client.get(f"/cases/{case_id}", headers=BROWSER).status_code == 200
+    assert read(client, f"/cases/{case_id}").status_code == 200
     assert db.session.scalar(select(PageView.n).filter_by(kind="case", object_id=case_id, day=TODAY)) == 2
     columns = {c.name for c in PageView.__table__.columns}
     assert columns == {"kind", "object_id", "day", "organisation_id", "n"}  # nothing about the reader
@@ -122,8 +129,7 @@ def test_reading_a_case_page_counts_once_more_for_its_organisation(app, client, 
     (BROWSER, "HEAD"),
 ])
 def test_robots_prefetches_and_head_requests_are_not_counted(app, client, activity, headers, method):
-    response = client.open(f"/cases/{activity['a'][0]}", method=method, headers=headers)
-    assert response.status_code == 200
+    assert read(client, f"/cases/{activity['a'][0]}", method, headers).status_code == 200
     assert db.session.scalar(select(func.count()).select_from(PageView)) == 0
 
 
@@ -132,7 +138,7 @@ def test_a_broken_counter_never_breaks_the_case_page(app, client, activity, capl
     db.session.execute(text("ALTER TABLE page_views RENAME TO page_views_away"))
     db.session.commit()
     try:
-        response = client.get(f"/cases/{activity['a'][0]}", headers=BROWSER)
+        response = read(client, f"/cases/{activity['a'][0]}")
         assert response.status_code == 200 and "甲机构案例一" in response.get_data(as_text=True)
         assert "read count failed" in caplog.text
         assert reads.count_view("case", activity["a"][0], 1) is False
@@ -162,7 +168,7 @@ def test_concurrent_reads_lose_no_increment(app, activity):
 
 
 def test_dashboard_export_public_page_and_api_agree(app, client, runner, login, activity, accounts, tmp_path):
-    client.get(f"/cases/{activity['a'][0]}", headers=BROWSER)
+    read(client, f"/cases/{activity['a'][0]}")
     report = stats.organisation_report(this_year())
     expected = {r.organisation: (r.cases_published, r.page_views, r.talks_delivered, r.audience) for r in report.rows}
     # the JSON API

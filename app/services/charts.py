@@ -15,6 +15,11 @@ def _number(value: float) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+def _heading(title: str, unit: str) -> str:
+    """The chart's visible title with its unit."""
+    return f'<text x="0" y="16" font-size="14" font-weight="bold" fill="{INK}">{escape(title)}（{escape(unit)}）</text>'
+
+
 def bar_chart(items: list[tuple[str, float]], unit: str, title: str, width: int = 640) -> Markup:
     """Horizontal bars, one per (label, value), the value written at the bar's end."""
     row, label_width, top = 24, 190, 28
@@ -24,7 +29,7 @@ def bar_chart(items: list[tuple[str, float]], unit: str, title: str, width: int 
     parts = [f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
              f'width="100%" role="img" aria-label="{escape(title)}">',
              f"<title>{escape(title)}</title>",
-             f'<text x="0" y="16" font-size="14" font-weight="bold" fill="{INK}">{escape(title)}（{escape(unit)}）</text>']
+             _heading(title, unit)]
     if not items:
         parts.append(f'<text x="0" y="{top + 16}" font-size="13" fill="{MUTED}">本期暂无数据</text>')
     for i, (label, value) in enumerate(items):
@@ -49,7 +54,7 @@ def column_chart(items: list[tuple[str, float]], unit: str, title: str, width: i
     parts = [f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
              f'width="100%" role="img" aria-label="{escape(title)}">',
              f"<title>{escape(title)}</title>",
-             f'<text x="0" y="16" font-size="14" font-weight="bold" fill="{INK}">{escape(title)}（{escape(unit)}）</text>']
+             _heading(title, unit)]
     for q in range(5):
         y = top + plot_h * q / 4
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - 8}" y2="{y:.1f}" stroke="{GRID}"/>')

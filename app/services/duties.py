@@ -62,8 +62,8 @@ def save_duty(actor: User, item_id: int | None, raw: dict) -> DutyItem:
     require(actor, "duty.edit")
     item = get_duty(actor, item_id) if item_id else None
     data = DutyItemSchema().load(raw)
-    organisation_id = item.organisation_id if item and actor.role == "publisher" else \
-        _organisation_for(actor, data["organisation_id"])
+    keep = item is not None and (actor.role == "publisher" or not data["organisation_id"])
+    organisation_id = item.organisation_id if keep else _organisation_for(actor, data["organisation_id"])
     require_for_organisation(actor, "duty.edit", organisation_id)
     cases = menu_service.public_cases(data["case_ids"])
     deliveries = _deliveries(data["delivery_ids"], organisation_id)

@@ -89,8 +89,8 @@ def save_item(actor: User, item_id: int | None, raw: dict) -> MenuItem:
     item = get_item(actor, item_id) if item_id else None
     data = MenuItemSchema().load(raw)
     organisation_id = actor.organisation_id if actor.role == "publisher" else data["organisation_id"]
-    if item is not None and actor.role == "publisher":
-        organisation_id = item.organisation_id
+    if item is not None and (actor.role == "publisher" or not organisation_id):
+        organisation_id = item.organisation_id  # an item stays with its body unless the 普法办 moves it
     if organisation_id is None or db.session.get(Issuer, organisation_id) is None:
         raise ValidationError({"organisation_id": ["请选择提供该课题的机构。"]})
     require_for_organisation(actor, "menu.edit", organisation_id)

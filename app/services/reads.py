@@ -3,8 +3,9 @@
 No IP, no cookie, no user agent is stored; obvious robots (by user-agent pattern), HEAD requests
 and browser prefetches are not counted. The count is one upsert
 (INSERT … ON CONFLICT DO UPDATE SET n = n + 1) on its own short connection, so concurrent readers
-on SQLite and PostgreSQL never lose an increment, and a lock wait is bounded to a quarter second.
-Counting must never break or slow the page: every failure is logged and ignored.
+on SQLite and PostgreSQL never lose an increment. It runs when the response closes, after the
+page has been sent, so it cannot slow the page; a lock wait is still bounded (LOCK_WAIT_MS) so a
+stuck database cannot tie up a worker. Every failure is logged and ignored: it never breaks the page.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import datetime as dt
 import logging
 import re
 
+from flask import current_app, request
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -23,7 +25,7 @@ BOTS = re.compile(
     r"bot|crawl|spider|slurp|archiver|fetch|scan|monitor|preview|curl|wget|python|java/|go-http|okhttp|"
     r"httpclient|libwww|headless|phantomjs|lighthouse|pingdom|feedparser|yandex|baidu|bytespider|sogou|"
     r"bingpreview|facebookexternalhit|wechat.*preview", re.IGNORECASE)
-LOCK_WAIT_MS = 250
+LOCK_WAIT_MS = 2000
 
 
 def is_robot(user_agent: str | None) -> bool:
@@ -64,8 +66,16 @@ def count_view(kind: str, object_id: int, organisation_id: int | None, day: dt.d
         return False
 
 
-def count_request(kind: str, object_id: int, organisation_id: int | None, request) -> bool:
-    """Count the current request as a read when it is one (see should_count)."""
+def count_after_response(response, kind: str, object_id: int, organisation_id: int | None) -> bool:
+    """Count the current request as a read (when it is one) once `response` has been sent."""
     if not should_count(request.method, request.headers):
         return False
-    return count_view(kind, object_id, organisation_id)
+    app = current_app._get_current_object()
+    day = dt.date.today()
+
+    def count() -> None:
+        with app.app_context():
+            count_view(kind, object_id, organisation_id, day)
+
+    response.call_on_close(count)
+    return True

@@ -4,7 +4,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import (Blueprint, abort, current_app, flash, g, jsonify, make_response, redirect, render_template,
+                   request, url_for)
 from marshmallow import ValidationError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -250,16 +251,16 @@ def case_page(case_id: int):
         return withdrawn_notice(case)
     if not case.is_public:
         abort(404)
-    page = render_template(
+    response = make_response(render_template(
         "case.html", case=case, similar=search_service.similar_cases(case),
         laws=case.cited_law_names(), notices=law_status.notices_for(case), also=case.also_published,
         hot_issues=[t for t in case.tags if t.term.scheme == "hot_issue"],
         law_topics=[t for t in case.tags if t.term.scheme == "law_topic"],
         description=(case.summary or next((s.text for s in case.sections if s.kind == "holding"), "")
                      or case.sections[0].text)[:120],
-    )
-    reads.count_request("case", case.id, case.issuer_id, request)  # after rendering: never breaks the page
-    return page
+    ))
+    reads.count_after_response(response, "case", case.id, case.issuer_id)  # once sent: never slows the page
+    return response
 
 
 def withdrawn_notice(case: Case):

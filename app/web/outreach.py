@@ -12,10 +12,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AUDIENCES, FORMS, ORDER_STATES, Case, CaseTag, Issuer, MenuItem
-from app.services import duties
+from app.services import duties, stats
 from app.services import menu as menu_service
 from app.services import orders as order_service
-from app.services import stats
 from app.services.auth import Missing
 from app.services.taxonomy import all_terms
 from app.services.workflow import WorkflowError
@@ -112,11 +111,12 @@ def _track_page(code: str, errors: dict | None = None, status: int = 200):
     try:
         order = order_service.by_code(code)
     except Missing:
-        return _private(current_app.make_response(
-            (render_template("outreach/track_lookup.html", error="没有找到该查询码对应的点单，请核对后重新输入。"), 404)))
+        missing = render_template("outreach/track_lookup.html", error="没有找到该查询码对应的点单，请核对后重新输入。")
+        return _private(current_app.make_response((missing, 404)))
     response = current_app.make_response((render_template(
         "outreach/track.html", order=order, code=order_service.display_code(order.tracking_code),
-        link=public_url("outreach.track", code=order.tracking_code), phone=order_service.masked_phone(order.contact_phone),
+        link=public_url("outreach.track", code=order.tracking_code),
+        phone=order_service.masked_phone(order.contact_phone),
         errors=errors or {}, new=request.args.get("new") == "1", form=request.form), status))
     return _private(response)
 

@@ -80,8 +80,8 @@ def _act(order_id: int, action, done: str):
 @login_required
 def dispatch(order_id: int):
     """派单."""
-    return _act(order_id, lambda: order_service.dispatch(g.user, order_id, request.form.get("organisation_id", type=int),
-                                                         request.form.get("note", "")), "已派单。")
+    organisation_id, note = request.form.get("organisation_id", type=int), request.form.get("note", "")
+    return _act(order_id, lambda: order_service.dispatch(g.user, order_id, organisation_id, note), "已派单。")
 
 
 @bp.post("/orders/<int:order_id>/accept")
