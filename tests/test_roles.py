@@ -86,8 +86,9 @@ def outreach_world(accounts) -> dict:
     for state, order in orders.items():
         if state != "ordered":
             advance(accounts, order, state)
-    duty = duties.save_duty(accounts.publisher, None, {"year": str(TODAY.year), "category": "cases", "title": "发布案例",
-                                                       "owner": "研究室", "due_date": TODAY.isoformat()})
+    duty = duties.save_duty(accounts.publisher, None, {"year": str(TODAY.year), "category": "cases",
+                                                       "title": "发布案例", "owner": "研究室",
+                                                       "due_date": TODAY.isoformat()})
     own_day = duties.save_key_date(accounts.publisher, None, {"title": "法院开放日", "month": "3", "day": "1"})
     return {"menu_draft": menu_draft, "menu_pending": pending, "menu_listed": listed_item(accounts),
             "orders": orders, "duty": duty, "own_day": own_day}
@@ -193,7 +194,8 @@ def fingerprint() -> tuple:
         db.session.execute(select(Delivery.id).order_by(Delivery.id)).all(),
         db.session.execute(select(DutyItem.id, DutyItem.status, DutyItem.title).order_by(DutyItem.id)).all(),
         db.session.execute(select(KeyDate.id, KeyDate.title).order_by(KeyDate.id)).all(),
-        db.session.execute(select(RubricCriterion.metric, RubricCriterion.weight).order_by(RubricCriterion.metric)).all(),
+        db.session.execute(select(RubricCriterion.metric, RubricCriterion.weight)
+                           .order_by(RubricCriterion.metric)).all(),
     )
 
 
@@ -318,7 +320,8 @@ SERVICE_CALLS = {
     "delete a collection": (lambda w, u: collection_service.delete(u, w.kit.id), {"lecturer"}),
 }
 OUTREACH_CALLS = {
-    "dispatch order": (lambda w, u: order_service.dispatch(u, w.orders["ordered"].id, w.accounts.org_a.id), {"reviewer"}),
+    "dispatch order": (lambda w, u: order_service.dispatch(u, w.orders["ordered"].id, w.accounts.org_a.id),
+                       {"reviewer"}),
     "cancel order": (lambda w, u: order_service.cancel_by_staff(u, w.orders["ordered"].id, "原因"), {"reviewer"}),
     "archive order": (lambda w, u: order_service.archive(u, w.orders["evaluated"].id), {"reviewer"}),
     "read order": (lambda w, u: order_service.get_for_staff(u, w.orders["dispatched"].id), {"publisher", "reviewer"}),
@@ -332,7 +335,8 @@ OUTREACH_CALLS = {
     "delivery photos": (lambda w, u: deliveries.photo_path(u, w.orders["evaluated"].delivery.photos[0].id),
                         {"publisher", "reviewer"}),
     "edit menu item": (lambda w, u: menu_service.save_item(u, w.menu_draft.id, {
-        "title": "改", "audiences": ["school"], "forms": ["lecture"], "duration_minutes": "45"}), {"publisher", "reviewer"}),
+        "title": "改", "audiences": ["school"], "forms": ["lecture"], "duration_minutes": "45"}),
+        {"publisher", "reviewer"}),
     "list menu item": (lambda w, u: menu_service.review_item(u, w.menu_pending.id, "list"), {"reviewer"}),
     "edit duty item": (lambda w, u: duties.save_duty(u, w.duty.id, {}), {"publisher", "reviewer"}),
     "delete key date": (lambda w, u: duties.delete_key_date(u, w.own_day.id), {"publisher", "reviewer"}),

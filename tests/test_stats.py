@@ -19,7 +19,8 @@ from app.services.auth import PermissionDenied
 from tests.helpers import CSRF
 from tests.outreach_helpers import TODAY, advance, delivery_form, place, publish_case
 
-BROWSER = {"User-Agent": "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36"}
+BROWSER = {"User-Agent": "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 Chrome/126.0 Mobile "
+                         "Safari/537.36"}
 YEAR = TODAY.year
 
 
@@ -199,17 +200,17 @@ def test_dashboard_export_public_page_and_api_agree(app, client, runner, login, 
     # the dashboard and the public page show the same numbers
     dashboard = client.get(f"/assessment?year={YEAR}").get_data(as_text=True)
     public = client.get(f"/figures?year={YEAR}").get_data(as_text=True)
-    for name, (cases, views, talks, audience) in expected.items():
-        for html in (dashboard, public):
-            assert name in html
+    for name in expected:
+        assert name in dashboard and name in public
     a = row(report, accounts.org_a)
-    assert f'data-metric="page_views">{a.page_views}<' in dashboard and f'data-metric="page_views">{a.page_views}<' in public
+    for html in (dashboard, public):
+        assert f'data-metric="page_views">{a.page_views}<' in html
     assert f'data-metric="audience">{report.totals.audience}<' in dashboard
 
 
-@pytest.mark.parametrize("query, field", [("year=abc", "year"), ("year=1800", "year"), ("from=2024-13-01", "from"),
-                                          ("year=2024&from=2024-01-01", "year"), ("from=2024-06-01&to=2024-01-01", "to"),
-                                          ("from=2000-01-01&to=2024-01-01", "to")])
+@pytest.mark.parametrize("query, field", [
+    ("year=abc", "year"), ("year=1800", "year"), ("from=2024-13-01", "from"), ("year=2024&from=2024-01-01", "year"),
+    ("from=2024-06-01&to=2024-01-01", "to"), ("from=2000-01-01&to=2024-01-01", "to")])
 def test_api_period_arguments_are_checked_in_chinese(app, client, query, field):
     response = client.get(f"/api/v1/stats/organisations?{query}")
     assert response.status_code == 400
@@ -227,9 +228,10 @@ def test_api_range_and_default_period(app, client, activity):
 
 
 def test_the_cli_export_refuses_bad_periods(app, runner, tmp_path):
-    result = runner.invoke(args=["stats", "export", "--year", "2024", "--from", "2024-01-01", "-o", str(tmp_path / "x.xlsx")])
+    out = str(tmp_path / "x.xlsx")
+    result = runner.invoke(args=["stats", "export", "--year", "2024", "--from", "2024-01-01", "-o", out])
     assert result.exit_code != 0 and "不能同时使用" in result.output
-    result = runner.invoke(args=["stats", "export", "--from", "2024-05-01", "--to", "2024-01-01", "-o", str(tmp_path / "x.xlsx")])
+    result = runner.invoke(args=["stats", "export", "--from", "2024-05-01", "--to", "2024-01-01", "-o", out])
     assert result.exit_code == 1 and "结束日期不能早于开始日期" in result.output
     assert not (tmp_path / "x.xlsx").exists()
 
