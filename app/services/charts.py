@@ -22,7 +22,7 @@ def _heading(title: str, unit: str) -> str:
 
 def bar_chart(items: list[tuple[str, float]], unit: str, title: str, width: int = 640) -> Markup:
     """Horizontal bars, one per (label, value), the value written at the bar's end."""
-    row, label_width, top = 24, 190, 28
+    row, label_width, top = 26, 170, 30
     height = top + row * max(1, len(items)) + 8
     peak = max((v for _, v in items), default=0) or 1
     plot = width - label_width - 70
@@ -36,10 +36,10 @@ def bar_chart(items: list[tuple[str, float]], unit: str, title: str, width: int 
         y = top + i * row
         name = label if len(label) <= 14 else label[:13] + "…"
         bar = max(1.0, plot * (value / peak)) if value else 0
-        parts.append(f'<text x="{label_width - 6}" y="{y + 15}" font-size="12" text-anchor="end" fill="{INK}">'
+        parts.append(f'<text x="{label_width - 6}" y="{y + 17}" font-size="13" text-anchor="end" fill="{INK}">'
                      f"{escape(name)}</text>")
         parts.append(f'<rect x="{label_width}" y="{y + 4}" width="{bar:.1f}" height="{row - 8}" fill="{RED}"/>')
-        parts.append(f'<text x="{label_width + bar + 4:.1f}" y="{y + 15}" font-size="12" fill="{INK}">'
+        parts.append(f'<text x="{label_width + bar + 4:.1f}" y="{y + 17}" font-size="13" fill="{INK}">'
                      f"{escape(_number(value))}</text>")
     parts.append("</svg>")
     return Markup("".join(parts))
@@ -58,7 +58,7 @@ def column_chart(items: list[tuple[str, float]], unit: str, title: str, width: i
     for q in range(5):
         y = top + plot_h * q / 4
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - 8}" y2="{y:.1f}" stroke="{GRID}"/>')
-        parts.append(f'<text x="{left - 4}" y="{y + 4:.1f}" font-size="10" text-anchor="end" fill="{MUTED}">'
+        parts.append(f'<text x="{left - 4}" y="{y + 4:.1f}" font-size="12" text-anchor="end" fill="{MUTED}">'
                      f"{escape(_number(round(peak * (4 - q) / 4, 1)))}</text>")
     for i, (label, value) in enumerate(items):
         h = plot_h * (value / peak)
@@ -66,10 +66,10 @@ def column_chart(items: list[tuple[str, float]], unit: str, title: str, width: i
         parts.append(f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{step * 0.7:.1f}" height="{h:.1f}" '
                      f'fill="{RED}"/>')
         if value:
-            parts.append(f'<text x="{x + step * 0.35:.1f}" y="{top + plot_h - h - 3:.1f}" font-size="10" '
+            parts.append(f'<text x="{x + step * 0.35:.1f}" y="{top + plot_h - h - 3:.1f}" font-size="12" '
                          f'text-anchor="middle" fill="{INK}">{escape(_number(value))}</text>')
         if len(items) <= 12 or i % max(1, len(items) // 12) == 0:
-            parts.append(f'<text x="{x + step * 0.35:.1f}" y="{height - bottom + 16}" font-size="10" '
+            parts.append(f'<text x="{x + step * 0.35:.1f}" y="{height - bottom + 16}" font-size="12" '
                          f'text-anchor="middle" fill="{MUTED}">{escape(label)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -262,14 +262,14 @@ COLUMNS = [
     ("orders_completed", "完成点单", "单"),
     ("orders_on_time", "按时完成", "单"),
     ("orders_overdue", "逾期未接单", "次"),
-    ("satisfaction", "群众满意度", "分（1–5）"),
+    ("satisfaction", "群众满意度", "分，1–5"),
     ("evaluations", "评单", "份"),
     ("page_views", "案例阅读量", "次"),
     ("collection_views", "专题阅读量", "次"),
     ("duty_items", "责任清单事项", "项"),
     ("duty_done", "已完成事项", "项"),
     ("duty_overdue", "逾期事项", "项"),
-    ("score", "考核得分", "分（满分100）"),
+    ("score", "考核得分", "分，满分100"),
     ("rank", "排名", "名"),
 ]
 UNITS = {name: unit for name, _, unit in COLUMNS}

@@ -27,11 +27,11 @@ def _context(report: stats.Report) -> dict:
     """What the dashboard and the report show besides the table: charts and the period form."""
     top = report.rows[:20]
     return {"report": report, "COLUMNS": stats.COLUMNS, "display": stats.display,
-            "score_chart": charts.bar_chart([(r.organisation, r.score) for r in top], "分", "考核得分（前 20 名）"),
+            "score_chart": charts.bar_chart([(r.organisation, r.score) for r in top], "分", "考核得分前 20 名"),
             "monthly_chart": charts.column_chart([(m[5:] + "月", talks) for m, talks, _ in report.monthly], "场",
                                                  "每月宣讲场次"),
             "issue_chart": charts.bar_chart(sorted(report.totals.cases_by_hot_issue.items(),
-                                                   key=lambda kv: -kv[1])[:10], "件", "发布案例按热点问题（前 10）"),
+                                                   key=lambda kv: -kv[1])[:10], "件", "发布案例数前 10 的热点问题"),
             "years": range(dt.date.today().year, dt.date.today().year - 6, -1)}
 
 
