@@ -25,6 +25,7 @@ from app.models.outreach import (
     Order,
     OrderAttempt,
     OrderEvent,
+    OrganisationPageView,
     PageView,
     RubricCriterion,
 )

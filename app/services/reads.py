@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.extensions import db
-from app.models import PageView
+from app.models import OrganisationPageView, PageView
 
 log = logging.getLogger(__name__)
 BOTS = re.compile(
@@ -47,15 +47,19 @@ def count_view(kind: str, object_id: int, organisation_id: int | None, day: dt.d
         with db.engine.connect() as conn:
             dialect = conn.dialect.name
             insert = pg_insert if dialect == "postgresql" else sqlite_insert
-            statement = insert(PageView).values(**values)
-            statement = statement.on_conflict_do_update(
+            per_page = insert(PageView).values(**values).on_conflict_do_update(
                 index_elements=["kind", "object_id", "day"], set_={"n": PageView.n + 1})
+            per_body = insert(OrganisationPageView).values(
+                organisation_id=organisation_id, kind=kind, day=values["day"], n=1).on_conflict_do_update(
+                index_elements=["organisation_id", "kind", "day"], set_={"n": OrganisationPageView.n + 1})
             if dialect == "sqlite":
                 conn.exec_driver_sql(f"PRAGMA busy_timeout={LOCK_WAIT_MS}")
             elif dialect == "postgresql":
                 conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_WAIT_MS}ms'")
             try:
-                conn.execute(statement)
+                conn.execute(per_page)
+                if organisation_id is not None:
+                    conn.execute(per_body)
                 conn.commit()
             finally:
                 if dialect == "sqlite":

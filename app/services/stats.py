@@ -25,7 +25,7 @@ import statistics
 from dataclasses import dataclass, field
 
 from marshmallow import ValidationError
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, extract, func, select
 
 from app.extensions import db
 from app.models import (
@@ -39,7 +39,7 @@ from app.models import (
     Issuer,
     Order,
     OrderEvent,
-    PageView,
+    OrganisationPageView,
     RubricCriterion,
     TaxonomyTerm,
     User,
@@ -281,28 +281,37 @@ def _by_org(rows) -> dict:
 
 
 def _review_figures(period: Period, figures: dict[int, OrgFigures]) -> None:
-    """Review days and returns from the audit log (cycles may start up to a year before the period)."""
+    """Review days and returns from the audit log.
+
+    Returns are counted in SQL. For days, only the cases published in the period are read, with
+    their submissions and publications of the year before (a cycle starts at its first submission
+    after the previous publication; a return does not end it).
+    """
+    in_period = and_(AuditEvent.at >= period.starts_at, AuditEvent.at < period.ends_before)
+    for issuer_id, n in db.session.execute(
+            select(Case.issuer_id, func.count()).select_from(AuditEvent).join(Case, Case.id == AuditEvent.case_id)
+            .where(AuditEvent.action == "case.return", in_period).group_by(Case.issuer_id)):
+        if issuer_id in figures:
+            figures[issuer_id].reviews_returned = n
+    published = select(AuditEvent.case_id).where(AuditEvent.action == "case.publish", in_period)
     rows = db.session.execute(
         select(AuditEvent.case_id, AuditEvent.action, AuditEvent.at, Case.issuer_id)
         .join(Case, Case.id == AuditEvent.case_id)
-        .where(AuditEvent.action.in_(("case.submit", "case.return", "case.publish")),
+        .where(AuditEvent.case_id.in_(published), AuditEvent.action.in_(("case.submit", "case.publish")),
                AuditEvent.at >= period.starts_at - dt.timedelta(days=365), AuditEvent.at < period.ends_before)
         .order_by(AuditEvent.case_id, AuditEvent.at, AuditEvent.id))
-    cycle_start: dict[int, dt.datetime] = {}  # a return does not end the cycle; publication does
+    cycle_start: dict[int, dt.datetime] = {}
     for case_id, action, at, issuer_id in rows:
         if action == "case.submit":
             cycle_start.setdefault(case_id, at)
             continue
-        started = cycle_start.pop(case_id, None) if action == "case.publish" else None
+        started = cycle_start.pop(case_id, None)
         org = figures.get(issuer_id)
         if org is None or at < period.starts_at:
             continue
-        if action == "case.return":
-            org.reviews_returned += 1
-        else:
-            org.reviews_published += 1
-            if started is not None:
-                org.review_days.append((at - started).total_seconds() / 86400)
+        org.reviews_published += 1
+        if started is not None:
+            org.review_days.append((at - started).total_seconds() / 86400)
 
 
 def _fill(period: Period, figures: dict[int, OrgFigures], today: dt.date) -> None:
@@ -343,9 +352,9 @@ def _fill(period: Period, figures: dict[int, OrgFigures], today: dt.date) -> Non
             .group_by(Delivery.organisation_id))).items():
         figures[org_id].satisfaction_sum, figures[org_id].evaluations = float(total or 0) / 3, n
     for org_id, kind, n in db.session.execute(
-            select(PageView.organisation_id, PageView.kind, func.sum(PageView.n))
-            .where(PageView.day.between(period.start, period.end), PageView.organisation_id.is_not(None))
-            .group_by(PageView.organisation_id, PageView.kind)):
+            select(OrganisationPageView.organisation_id, OrganisationPageView.kind, func.sum(OrganisationPageView.n))
+            .where(OrganisationPageView.day.between(period.start, period.end))
+            .group_by(OrganisationPageView.organisation_id, OrganisationPageView.kind)):
         if org_id in figures:
             setattr(figures[org_id], "page_views" if kind == "case" else "collection_views", int(n or 0))
     for org_id, status, due in db.session.execute(
@@ -395,12 +404,14 @@ def _monthly(period: Period) -> list[tuple[str, int, int]]:
     while cursor <= period.end and len(buckets) < 36:
         buckets[f"{cursor:%Y-%m}"] = [0, 0]
         cursor = (cursor + dt.timedelta(days=32)).replace(day=1)
-    for held_on, attendance in db.session.execute(select(Delivery.held_on, Delivery.attendance)
-                                                  .where(Delivery.held_on.between(period.start, period.end))):
-        bucket = buckets.get(f"{held_on:%Y-%m}")
+    year, month = extract("year", Delivery.held_on), extract("month", Delivery.held_on)
+    for y, m, talks, people in db.session.execute(
+            select(year, month, func.count(), func.sum(Delivery.attendance))
+            .where(Delivery.held_on.between(period.start, period.end)).group_by(year, month)):
+        bucket = buckets.get(f"{int(y):04d}-{int(m):02d}")
         if bucket is not None:
-            bucket[0] += 1
-            bucket[1] += attendance
+            bucket[0] += talks
+            bucket[1] += int(people or 0)
     return [(month, talks, people) for month, (talks, people) in buckets.items()]
 
 

@@ -1,8 +1,8 @@
 """outreach: menu, orders, deliveries, evaluations, duty lists, rubric, page views, key dates
 
-Revision ID: b5b1a50a1d77
+Revision ID: 0724039ce5ea
 Revises: 78f6b7f6ecdc
-Create Date: 2026-12-01 09:27:21.570117
+Create Date: 2026-12-01 09:59:59.872182
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'b5b1a50a1d77'
+revision = '0724039ce5ea'
 down_revision = '78f6b7f6ecdc'
 branch_labels = None
 depends_on = None
@@ -28,6 +28,13 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_order_attempts_address_hash'), ['address_hash'], unique=False)
         batch_op.create_index(batch_op.f('ix_order_attempts_created_at'), ['created_at'], unique=False)
 
+    op.create_table('organisation_page_views',
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=12), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('n', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('organisation_id', 'kind', 'day', name=op.f('pk_organisation_page_views'))
+    )
     op.create_table('page_views',
     sa.Column('kind', sa.String(length=12), nullable=False),
     sa.Column('object_id', sa.Integer(), nullable=False),
@@ -36,9 +43,6 @@ def upgrade():
     sa.Column('n', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('kind', 'object_id', 'day', name=op.f('pk_page_views'))
     )
-    with op.batch_alter_table('page_views', schema=None) as batch_op:
-        batch_op.create_index('ix_page_views_day_org', ['day', 'organisation_id', 'kind', 'n'], unique=False)
-
     op.create_table('rubric_criteria',
     sa.Column('metric', sa.String(length=40), nullable=False),
     sa.Column('weight', sa.Float(), nullable=False),
@@ -378,10 +382,8 @@ def downgrade():
 
     op.drop_table('duty_items')
     op.drop_table('rubric_criteria')
-    with op.batch_alter_table('page_views', schema=None) as batch_op:
-        batch_op.drop_index('ix_page_views_day_org')
-
     op.drop_table('page_views')
+    op.drop_table('organisation_page_views')
     with op.batch_alter_table('order_attempts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_order_attempts_created_at'))
         batch_op.drop_index(batch_op.f('ix_order_attempts_address_hash'))
