@@ -116,9 +116,10 @@ def generate(orgs: int, years: int, seed: int = 13) -> dict[str, int]:
             per_body[key] = per_body.get(key, 0) + view["n"]
         body_rows = [{"organisation_id": org, "kind": "case", "day": d, "n": n} for (org, d), n in per_body.items()]
         for model, rows, name in ((OrganisationPageView, body_rows, "organisation_page_views"), (Case, cases, "cases"), (CaseTag, tags, "tags"), (AuditEvent, audit, "audit"),
-                                  (Order, orders, "orders"), (OrderEvent, events, "order_events"),
-                                  (Delivery, deliveries, "deliveries"), (Evaluation, evaluations, "evaluations"),
-                                  (DutyItem, duties, "duties"), (PageView, views, "page_views")):
+                  (Order, orders, "orders"), (OrderEvent, events, "order_events"),
+                  (Delivery, deliveries, "deliveries"), (Evaluation, evaluations, "evaluations"),
+                  (DutyItem, duties, "duties"), (PageView, views, "page_views"))
+        for model, rows, name in tables:
             for part in chunks(rows):
                 db.session.execute(insert(model), part)
             counts[name] += len(rows)
@@ -171,7 +172,8 @@ def main() -> None:
         started = time.perf_counter()
         counts = generate(args.orgs, args.years)
         print(f"database: {db.engine.url.render_as_string(hide_password=True)}")
-        print(f"generated in {time.perf_counter() - started:.1f} s: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+        sizes = ", ".join(f"{k} {v:,}" for k, v in counts.items())
+        print(f"generated in {time.perf_counter() - started:.1f} s: {sizes}")
         year = dt.date.today().year - 1
         reviewer = db.session.query(User).filter_by(username="bench-reviewer").one()
         token = auth_service.start_session(reviewer, "127.0.0.1")
