@@ -38,8 +38,21 @@ def generate(orgs: int, years: int, seed: int = 13) -> dict[str, int]:
     from sqlalchemy import insert, select
 
     from app.extensions import db
-    from app.models import (AuditEvent, Case, CaseTag, Delivery, DutyItem, Evaluation, Issuer, Order, OrderEvent,
-                            OrganisationPageView, PageView, TaxonomyTerm, User)
+    from app.models import (
+        AuditEvent,
+        Case,
+        CaseTag,
+        Delivery,
+        DutyItem,
+        Evaluation,
+        Issuer,
+        Order,
+        OrderEvent,
+        OrganisationPageView,
+        PageView,
+        TaxonomyTerm,
+        User,
+    )
 
     rng = random.Random(seed)
     this_year = dt.date.today().year
@@ -115,7 +128,8 @@ def generate(orgs: int, years: int, seed: int = 13) -> dict[str, int]:
             key = (view["organisation_id"], view["day"])
             per_body[key] = per_body.get(key, 0) + view["n"]
         body_rows = [{"organisation_id": org, "kind": "case", "day": d, "n": n} for (org, d), n in per_body.items()]
-        for model, rows, name in ((OrganisationPageView, body_rows, "organisation_page_views"), (Case, cases, "cases"), (CaseTag, tags, "tags"), (AuditEvent, audit, "audit"),
+        tables = ((OrganisationPageView, body_rows, "organisation_page_views"), (Case, cases, "cases"),
+                  (CaseTag, tags, "tags"), (AuditEvent, audit, "audit"),
                   (Order, orders, "orders"), (OrderEvent, events, "order_events"),
                   (Delivery, deliveries, "deliveries"), (Evaluation, evaluations, "evaluations"),
                   (DutyItem, duties, "duties"), (PageView, views, "page_views"))
