@@ -160,6 +160,9 @@ def test_order_dispatch_accept_schedule_deliver_evaluate_and_the_dashboard_count
     assert cell(reviewer, court, "satisfaction") == "4.67" and cell(reviewer, court, "cases_published") == "1"
     assert reviewer.locator("svg.chart").count() == 3
     reviewer.screenshot(path=shots / "dashboard-desktop.png", full_page=True)
+    export = reviewer.request.get(f"{live}/assessment/export.xlsx?year={TODAY.year}")  # the signed-in session
+    assert export.ok and export.body()[:2] == b"PK"
+    (shots / "assessment-export.xlsx").write_bytes(export.body())  # scripts/screenshots renders it to PNG
     reviewer.goto(f"{live}/assessment/report?year={TODAY.year}")
     reviewer.emulate_media(media="print")
     assert reviewer.locator("header.site").is_hidden() and reviewer.locator("form.period-form").is_hidden()
