@@ -471,3 +471,11 @@ def test_place_order_stores_nothing_when_the_challenge_is_reused_wrongly(app, ac
     with pytest.raises(ValidationError):
         order_service.place_order({**order_form(), **fields}, "10.2.2.2")
     assert stored_orders() == 0
+
+
+def test_the_audit_log_names_order_steps_without_personal_data(app, client, accounts, login):
+    order = advance(accounts, place(), "accepted")
+    login(client, accounts.admin)
+    html = client.get("/admin/audit").get_data(as_text=True)
+    assert "群众点单" in html and "派单" in html and "接单" in html
+    assert "13912345678" not in html and "李四" not in html and order.tracking_code not in html

@@ -485,14 +485,20 @@ def export_xlsx(report: Report) -> bytes:
     sheet.append(["", "合计", "", ""] + [export_value(totals, name) if name not in ("score",) else None
                                         for name, _, _ in COLUMNS if name != "rank"])
     sheet["A1"].font = Font(bold=True, size=14)
+    sheet.row_dimensions[3].height = 54  # three wrapped lines: heading and unit
     for cell in sheet[3]:
         cell.font, cell.fill = bold, head_fill
         cell.alignment = Alignment(wrap_text=True, vertical="center")
     for cell in sheet[sheet.max_row]:
         cell.font = bold
     sheet.freeze_panes = "C4"
+    sheet.page_setup.orientation = "landscape"  # printed: every column on the page's width
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.print_title_rows = "3:3"
     for index in range(1, len(headers) + 1):
-        sheet.column_dimensions[get_column_letter(index)].width = 28 if index == 2 else 12
+        sheet.column_dimensions[get_column_letter(index)].width = {1: 6, 2: 26, 3: 12, 4: 10}.get(index, 9)
     issues = sorted(totals.cases_by_hot_issue, key=lambda k: -totals.cases_by_hot_issue[k])
     by_issue = book.create_sheet("按热点问题")
     by_issue.append([f"发布典型案例按热点问题（件；统计期间：{report.period.label}）"])
