@@ -8,7 +8,7 @@ import re
 
 from app.extensions import db
 from app.models import MenuItem, Order
-from app.services import deliveries, workflow
+from app.services import deliveries, revisions, workflow
 from app.services import menu as menu_service
 from app.services import orders as order_service
 from tests.helpers import sample_record
@@ -52,7 +52,7 @@ def publish_case(accounts, title: str = "高空抛物致人损害案", publisher
     record = sample_record(title=title, published_date=TODAY.isoformat())
     record.pop("issuer")
     record.pop("source_id")
-    revision = workflow.save(publisher or accounts.publisher, None, record)
+    revision = revisions.save(publisher or accounts.publisher, None, record)
     workflow.submit(publisher or accounts.publisher, revision.id)
     workflow.approve(accounts.reviewer, revision.id)
     return revision.case_id

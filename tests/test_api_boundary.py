@@ -4,7 +4,7 @@ import pytest
 from tests.helpers import sample_record, write_jsonl
 
 JSON_ROUTES = {"/api/v1/search", "/api/v1/cases/{case_id}", "/api/v1/cases", "/api/v1/cases/{case_id}/similar",
-               "/api/v1/suggest", "/api/v1/articles/search", "/api/v1/taxonomies"}
+               "/api/v1/suggest", "/api/v1/articles/search", "/api/v1/taxonomies", "/api/v1/stats/organisations"}
 
 
 def test_the_openapi_document_covers_every_json_route_with_its_errors(client):
@@ -16,6 +16,8 @@ def test_the_openapi_document_covers_every_json_route_with_its_errors(client):
     assert "400" in doc["paths"]["/api/v1/search"]["get"]["responses"]
     assert "503" in doc["paths"]["/api/v1/search"]["get"]["responses"]
     assert doc["components"]["schemas"]["Error"]["properties"].keys() >= {"code", "message", "errors"}
+    stats = doc["paths"]["/api/v1/stats/organisations"]["get"]
+    assert "400" in stats["responses"] and {p["name"] for p in stats["parameters"]} == {"year", "from", "to"}
 
 
 @pytest.mark.parametrize("path", [

@@ -17,7 +17,7 @@ from app.services import deliveries
 from app.services import menu as menu_service
 from app.services import orders as order_service
 from app.services.auth import PermissionDenied
-from app.services.workflow import WorkflowError
+from app.services.errors import WorkflowError
 from tests.helpers import CSRF
 from tests.outreach_helpers import (
     FUTURE,

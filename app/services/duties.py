@@ -146,7 +146,7 @@ def upcoming(today: dt.date | None = None, days: int = 30, limit: int = 4) -> li
         if term_id:
             occurrence.cases = list(db.session.scalars(
                 select(Case).join(CaseTag, CaseTag.case_id == Case.id)
-                .where(CaseTag.term_id == term_id, Case.status == "published")
+                .where(CaseTag.term_id == term_id, Case.is_public)
                 .order_by(Case.published_date.desc().nulls_last(), Case.id.desc()).limit(3)))
     return found
 

@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import AUDIENCES, Case, Issuer, MenuItem, TaxonomyTerm, User
 from app.models.user import utcnow
 from app.services.auth import Missing, audit, can, require, require_for_organisation
-from app.services.workflow import WorkflowError
+from app.services.errors import WorkflowError
 from schemas.outreach import MenuItemSchema
 
 _CASE_REF = re.compile(r"(?:/cases/)?(\d{1,9})")
@@ -35,7 +35,7 @@ def public_cases(case_ids: list[int], field_name: str = "case_ids") -> list[Case
     if not case_ids:
         return []
     found = {c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_(case_ids),
-                                                                     Case.status == "published"))}
+                                                                     Case.is_public))}
     missing = [str(i) for i in case_ids if i not in found]
     if missing:
         raise ValidationError({field_name: [f"以下案例编号不存在或未公开：{'、'.join(missing)}。"]})

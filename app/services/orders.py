@@ -39,7 +39,7 @@ from app.models.outreach import OPEN_ORDER_STATES, order_lecturers
 from app.models.user import utcnow
 from app.services import menu as menu_service
 from app.services.auth import Missing, PermissionDenied, audit, require, require_for_organisation
-from app.services.workflow import WorkflowError
+from app.services.errors import WorkflowError
 from schemas.outreach import EvaluationSchema, OrderFormSchema, ScheduleSchema, remarks_too_long
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud and typed from paper
@@ -477,7 +477,7 @@ def suggested_organisations(order: Order) -> list[tuple[Issuer, str]]:
         rows = db.session.execute(
             select(Issuer, func.count(Case.id)).join(Case, Case.issuer_id == Issuer.id)
             .join(CaseTag, CaseTag.case_id == Case.id).where(CaseTag.term_id == order.hot_issue_id,
-                                                              Case.status == "published")
+                                                              Case.is_public)
             .group_by(Issuer.id).order_by(func.count(Case.id).desc()).limit(5)).all()
         for org, count in rows:
             seen.setdefault(org.id, (org, f"发布“{order.hot_issue.name}”案例 {count} 件"))

@@ -316,7 +316,7 @@ def _review_figures(period: Period, figures: dict[int, OrgFigures]) -> None:
 
 def _fill(period: Period, figures: dict[int, OrgFigures], today: dt.date) -> None:
     """Every figure of every organisation, one grouped query per figure."""
-    public_in_period = and_(Case.status == "published", Case.published_date.between(period.start, period.end))
+    public_in_period = and_(Case.is_public, Case.published_date.between(period.start, period.end))
     for org_id, n in db.session.execute(select(Case.issuer_id, func.count()).where(public_in_period)
                                         .group_by(Case.issuer_id)):
         figures[org_id].cases_published = n
@@ -429,9 +429,9 @@ def organisation_report(period: Period, today: dt.date | None = None) -> Report:
     for position, row in enumerate(rows, 1):  # competition ranking: equal scores share a rank
         row.rank = rows[position - 2].rank if position > 1 and row.score == rows[position - 2].score else position
     library = db.session.scalar(select(func.count()).select_from(Case).where(
-        Case.status == "published", Case.published_date.between(period.start, period.end))) or 0
+        Case.is_public, Case.published_date.between(period.start, period.end))) or 0
     undated = db.session.scalar(select(func.count()).select_from(Case).where(
-        Case.status == "published", Case.published_date.is_(None))) or 0
+        Case.is_public, Case.published_date.is_(None))) or 0
     return Report(period, rows, _totals(rows), library, undated, criteria, _monthly(period), utcnow())
 
 

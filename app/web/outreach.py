@@ -17,7 +17,7 @@ from app.services import menu as menu_service
 from app.services import orders as order_service
 from app.services.auth import Missing
 from app.services.taxonomy import all_terms
-from app.services.workflow import WorkflowError
+from app.services.errors import WorkflowError
 from app.urls import public_url
 from app.web.auth import field_errors
 from schemas.stats import StatsArgsSchema, args_from
@@ -225,7 +225,7 @@ def _feed(title: str, page_url: str, self_endpoint: str, cases: list[Case], fmt:
 
 def _newest(*where) -> list[Case]:
     """The newest public cases matching `where`."""
-    query = (select(Case).where(Case.status == "published", *where)
+    query = (select(Case).where(Case.is_public, *where)
              .order_by(Case.published_date.desc().nulls_last(), Case.id.desc()).limit(FEED_SIZE))
     return list(db.session.scalars(query))
 

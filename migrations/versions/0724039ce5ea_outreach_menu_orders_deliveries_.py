@@ -1,7 +1,7 @@
 """outreach: menu, orders, deliveries, evaluations, duty lists, rubric, page views, key dates
 
 Revision ID: 0724039ce5ea
-Revises: 78f6b7f6ecdc
+Revises: b7e2d91c4f60
 Create Date: 2026-12-01 09:59:59.872182
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0724039ce5ea'
-down_revision = '78f6b7f6ecdc'
+down_revision = 'b7e2d91c4f60'
 branch_labels = None
 depends_on = None
 
