@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import Order
 from app.services import duties
 from app.services import orders as order_service
-from tests.helpers import chromium, new_page, screenshot_dir, serve, sign_in
+from tests.helpers import chromium, csp_violations, new_page, screenshot_dir, serve, sign_in
 from tests.outreach_helpers import FUTURE, TODAY, jpeg_with_exif, listed_item, place, publish_case
 
 pytestmark = pytest.mark.browser
@@ -179,6 +179,8 @@ def test_order_dispatch_accept_schedule_deliver_evaluate_and_the_dashboard_count
     public_phone = new_page(browser, *PHONE)
     public_phone.goto(f"{live}/figures?year={TODAY.year}")
     public_phone.screenshot(path=shots / "figures-phone.png", full_page=True)
+    for page in (citizen, reviewer, publisher, public, public_phone):  # the strict CSP holds on every page
+        assert csp_violations(page) == [], page.url
 
 
 def test_decline_goes_back_to_dispatch_and_another_body_takes_it(browser, live, app, accounts, shots):
@@ -258,3 +260,5 @@ def test_staff_pages_look_right(browser, live, accounts, shots):
     for path, name in (("/menu", "menu-desktop"), ("/calendar", "calendar"), ("/feeds", "feeds")):
         desktop.goto(f"{live}{path}")
         desktop.screenshot(path=shots / f"{name}.png", full_page=True)
+        assert csp_violations(desktop) == [], path
+    assert csp_violations(reviewer) == []
