@@ -479,3 +479,23 @@ def test_the_audit_log_names_order_steps_without_personal_data(app, client, acco
     html = client.get("/admin/audit").get_data(as_text=True)
     assert "群众点单" in html and "派单" in html and "接单" in html
     assert "13912345678" not in html and "李四" not in html and order.tracking_code not in html
+
+
+def test_lecturers_may_belong_to_an_organisation_and_are_offered_only_to_it(app, accounts):
+    from app.services import auth as auth_service
+
+    own = auth_service.create_user(accounts.admin, {"username": "court-lecturer", "role": "lecturer",
+                                                    "organisation_id": accounts.org_a.id, "password": "Good-password-9"})
+    other = auth_service.create_user(accounts.admin, {"username": "agency-lecturer", "role": "lecturer",
+                                                      "organisation_id": accounts.org_b.id, "password": "Good-password-9"})
+    assert own.organisation_id == accounts.org_a.id
+    offered = {u.id for u in menu_service.lecturers_of(accounts.org_a.id)}
+    assert own.id in offered and accounts.lecturer.id in offered and other.id not in offered  # 讲师团 at large too
+    order = advance(accounts, place(), "accepted")
+    with pytest.raises(ValidationError):
+        order_service.schedule(accounts.publisher, order.id, {"date": TODAY.isoformat(), "time": "09:00",
+                                                              "place": "村委会", "lecturer_ids": [str(other.id)]})
+    reviewer = auth_service.create_user(accounts.admin, {"username": "rev2", "role": "reviewer",
+                                                         "organisation_id": accounts.org_a.id,
+                                                         "password": "Good-password-9"})
+    assert reviewer.organisation_id is None  # only publishers and lecturers belong to a body

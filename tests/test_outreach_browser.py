@@ -42,6 +42,12 @@ def shots(tmp_path):
     return screenshot_dir(tmp_path)
 
 
+def shoot(page, path) -> None:
+    """A full-page screenshot of a page that broke no rule of the strict CSP."""
+    assert csp_violations(page) == [], page.url
+    page.screenshot(path=path, full_page=True)
+
+
 def fits_width(page) -> bool:
     """No horizontal scrolling at this viewport."""
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
@@ -84,7 +90,7 @@ def test_order_dispatch_accept_schedule_deliver_evaluate_and_the_dashboard_count
     assert citizen.locator(".pufa-upcoming").count() in (0, 1)  # shown only as a date approaches
     citizen.goto(f"{live}/menu")
     assert fits_width(citizen)
-    citizen.screenshot(path=shots / "menu-phone.png", full_page=True)
+    shoot(citizen, shots / "menu-phone.png")
     citizen.click(".menu-card a.button:has-text('点单')")
     citizen.wait_for_url("**/orders/new?item=*")
     assert citizen.locator("select[name=menu_item_id] option:checked").inner_text().startswith("物业纠纷以案释法")
@@ -95,32 +101,32 @@ def test_order_dispatch_accept_schedule_deliver_evaluate_and_the_dashboard_count
     assert "有效的手机号码" in citizen.inner_text("#err-contact_phone")
     assert citizen.input_value("input[name=unit]") == "某街道幸福社区居民委员会"
     assert fits_width(citizen)
-    citizen.screenshot(path=shots / "order-form-error-phone.png", full_page=True)
+    shoot(citizen, shots / "order-form-error-phone.png")
     citizen.fill("input[name=contact_phone]", "138 1234 5678")
     solve_challenge(citizen)  # a fresh question after every attempt
-    citizen.screenshot(path=shots / "order-form-phone.png", full_page=True)
+    shoot(citizen, shots / "order-form-phone.png")
     citizen.click("form.order-form button[type=submit]")
     citizen.wait_for_url("**/orders/track/*")
     assert "点单成功" in citizen.inner_text("main") and "已点单" in citizen.inner_text(".order-state")
     assert "138****5678" in citizen.inner_text("main") and "王女士" not in citizen.inner_text("main")
     tracking = citizen.url.split("?")[0]
     assert fits_width(citizen)
-    citizen.screenshot(path=shots / "track-phone.png", full_page=True)
+    shoot(citizen, shots / "track-phone.png")
 
     reviewer = sign_in(browser, live, "reviewer")
     reviewer.goto(f"{live}/work/orders")
-    reviewer.screenshot(path=shots / "queue-reviewer.png", full_page=True)
+    shoot(reviewer, shots / "queue-reviewer.png")
     reviewer.click("table.grid a:has-text('物业纠纷以案释法')")
     assert "13812345678" in reviewer.inner_text("main").replace(" ", "")  # the dispatcher sees the contact
     assert "菜单课题的提供机构" in reviewer.inner_text("select[name=organisation_id] option:checked")
-    reviewer.screenshot(path=shots / "order-dispatch.png", full_page=True)
+    shoot(reviewer, shots / "order-dispatch.png")
     reviewer.click("form[action$='/dispatch'] button")
     assert "已派单" in reviewer.inner_text(".order-state")
 
     publisher = sign_in(browser, live, "publisher")
     publisher.goto(f"{live}/work/orders")
     assert "待接单" in publisher.inner_text("nav.tabs")
-    publisher.screenshot(path=shots / "queue-publisher.png", full_page=True)
+    shoot(publisher, shots / "queue-publisher.png")
     publisher.click("table.grid a:has-text('物业纠纷以案释法')")
     publisher.click("form[action$='/accept'] button")
     assert "已接单" in publisher.inner_text(".order-state")
@@ -136,7 +142,7 @@ def test_order_dispatch_accept_schedule_deliver_evaluate_and_the_dashboard_count
     publisher.fill("input[name=attendance]", "76")
     publisher.fill("textarea[name=summary]", "结合物业服务合同典型案例，讲解业主与物业公司的权利义务，现场解答问题 12 个。")
     publisher.set_input_files("input[name=photos]", str(photo))
-    publisher.screenshot(path=shots / "delivery-form.png", full_page=True)
+    shoot(publisher, shots / "delivery-form.png")
     publisher.click("form button[type=submit]:has-text('登记送单')")
     assert "已送单" in publisher.inner_text(".order-state")
     publisher.click(".notice a")
@@ -149,7 +155,7 @@ def test_order_dispatch_accept_schedule_deliver_evaluate_and_the_dashboard_count
     for name, score in (("content", 5), ("delivery", 4), ("usefulness", 5)):
         citizen.check(f"input[name={name}][value='{score}']")
     citizen.fill("textarea[name=comment]", "案例贴近生活，很实用。")
-    citizen.screenshot(path=shots / "evaluate-phone.png", full_page=True)
+    shoot(citizen, shots / "evaluate-phone.png")
     citizen.click("form.evaluation button[type=submit]")
     assert "您已评价" in citizen.inner_text("main") and "已评单" in citizen.inner_text(".order-state")
 
@@ -159,14 +165,14 @@ def test_order_dispatch_accept_schedule_deliver_evaluate_and_the_dashboard_count
     assert cell(reviewer, court, "orders_completed") == "1" and cell(reviewer, court, "orders_on_time") == "1"
     assert cell(reviewer, court, "satisfaction") == "4.67" and cell(reviewer, court, "cases_published") == "1"
     assert reviewer.locator("svg.chart").count() == 3
-    reviewer.screenshot(path=shots / "dashboard-desktop.png", full_page=True)
+    shoot(reviewer, shots / "dashboard-desktop.png")
     export = reviewer.request.get(f"{live}/assessment/export.xlsx?year={TODAY.year}")  # the signed-in session
     assert export.ok and export.body()[:2] == b"PK"
     (shots / "assessment-export.xlsx").write_bytes(export.body())  # scripts/screenshots renders it to PNG
     reviewer.goto(f"{live}/assessment/report?year={TODAY.year}")
     reviewer.emulate_media(media="print")
     assert reviewer.locator("header.site").is_hidden() and reviewer.locator("form.period-form").is_hidden()
-    reviewer.screenshot(path=shots / "dashboard-print.png", full_page=True)
+    shoot(reviewer, shots / "dashboard-print.png")
     pdf = reviewer.pdf(format="A4", landscape=True)
     assert pdf.startswith(b"%PDF")
 
@@ -175,10 +181,10 @@ def test_order_dispatch_accept_schedule_deliver_evaluate_and_the_dashboard_count
     row = public.locator(f"table.figures tbody tr:has(th:has-text('{court}'))")
     assert row.locator("td[data-metric=talks_delivered]").inner_text() == "1"
     assert row.locator("td[data-metric=audience]").inner_text() == "76"
-    public.screenshot(path=shots / "figures-desktop.png", full_page=True)
+    shoot(public, shots / "figures-desktop.png")
     public_phone = new_page(browser, *PHONE)
     public_phone.goto(f"{live}/figures?year={TODAY.year}")
-    public_phone.screenshot(path=shots / "figures-phone.png", full_page=True)
+    shoot(public_phone, shots / "figures-phone.png")
     for page in (citizen, reviewer, publisher, public, public_phone):  # the strict CSP holds on every page
         assert csp_violations(page) == [], page.url
 
@@ -238,7 +244,7 @@ def test_an_order_nobody_dispatches_turns_overdue(browser, live, app, accounts, 
     reviewer.goto(f"{live}/work/orders")
     reviewer.click("nav.tabs a.overdue")
     assert "逾期未派单" in reviewer.inner_text("table.grid tr.late")
-    reviewer.screenshot(path=shots / "queue-overdue.png", full_page=True)
+    shoot(reviewer, shots / "queue-overdue.png")
     reviewer.click("table.grid a:has-text('电信网络诈骗防范')")
     assert "超过" in reviewer.inner_text("ol.timeline")
     reviewer.click("form[action$='/dispatch'] button")  # late work still gets done; the lateness stays counted
@@ -246,7 +252,7 @@ def test_an_order_nobody_dispatches_turns_overdue(browser, live, app, accounts, 
     assert db.session.get(Order, order.id).was_late
     reviewer.goto(f"{live}/work/demand")
     assert "电信网络诈骗防范" in reviewer.inner_text("main")
-    reviewer.screenshot(path=shots / "demand-board.png", full_page=True)
+    shoot(reviewer, shots / "demand-board.png")
 
 
 def test_staff_pages_look_right(browser, live, accounts, shots):
@@ -255,10 +261,10 @@ def test_staff_pages_look_right(browser, live, accounts, shots):
                        ("/work/calendar", "calendar-staff"), ("/assessment/rubric", "rubric")):
         reviewer.goto(f"{live}{path}")
         assert reviewer.locator("main h1").count() == 1
-        reviewer.screenshot(path=shots / f"{name}.png", full_page=True)
+        shoot(reviewer, shots / f"{name}.png")
     desktop = new_page(browser)
     for path, name in (("/menu", "menu-desktop"), ("/calendar", "calendar"), ("/feeds", "feeds")):
         desktop.goto(f"{live}{path}")
-        desktop.screenshot(path=shots / f"{name}.png", full_page=True)
+        shoot(desktop, shots / f"{name}.png")
         assert csp_violations(desktop) == [], path
     assert csp_violations(reviewer) == []
