@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import random
 import statistics
 import sys
@@ -167,19 +166,16 @@ def main() -> None:
     parser.add_argument("--instance", help="instance folder (default: a new temporary folder)")
     args = parser.parse_args()
     instance = Path(args.instance or tempfile.mkdtemp(prefix="dashboard-bench-"))
-    os.environ["INSTANCE_PATH"] = str(instance)
-    os.environ.setdefault("SEARCH_SYNC_ON_COMMIT", "0")
     from flask_migrate import upgrade
 
     from app import create_app
-    from app.config import load_config
     from app.extensions import db
     from app.models import User
     from app.services import auth as auth_service
     from app.services import stats
     from app.services.taxonomy import load_terms
 
-    app = create_app(load_config("production"))
+    app = create_app({"INSTANCE_PATH": str(instance), "APP_ENV": "production", "SEARCH_SYNC_ON_COMMIT": False})
     with app.app_context():
         upgrade()
         load_terms()
