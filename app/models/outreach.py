@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model, db
 from app.models.case import Case, Issuer
 from app.models.taxonomy import TaxonomyTerm
 from app.models.user import User, utcnow
@@ -70,7 +70,7 @@ key_date_menu_items = Table(
 )
 
 
-class MenuItem(db.Model):
+class MenuItem(Model):
     """One dish of the 普法菜单: a talk or activity an organisation offers, listed after review."""
 
     __tablename__ = "menu_items"
@@ -105,7 +105,7 @@ class MenuItem(db.Model):
         return MENU_STATES.get(self.state, self.state)
 
 
-class Order(db.Model):
+class Order(Model):
     """A 点单 by the public: who asks for what, where, for whom and when; and where it stands."""
 
     __tablename__ = "orders"
@@ -173,7 +173,7 @@ order_lecturers = Table(
 )
 
 
-class OrderEvent(db.Model):
+class OrderEvent(Model):
     """One step in an order's life, shown on its tracking page (no personal data in `note`)."""
 
     __tablename__ = "order_events"
@@ -194,7 +194,7 @@ class OrderEvent(db.Model):
         return {"overdue": "逾期"}.get(self.state) or ORDER_STATES.get(self.state, self.state)
 
 
-class OrderAttempt(db.Model):
+class OrderAttempt(Model):
     """One submission of the public order form, for the per-address limit (all workers share it).
 
     The address is kept only as a keyed hash and only for a day.
@@ -207,7 +207,7 @@ class OrderAttempt(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
 
-class Delivery(db.Model):
+class Delivery(Model):
     """A talk or activity held (送单): for an order, or on the organisation's own initiative."""
 
     __tablename__ = "deliveries"
@@ -234,7 +234,7 @@ class Delivery(db.Model):
                                                        cascade="all, delete-orphan")
 
 
-class DeliveryPhoto(db.Model):
+class DeliveryPhoto(Model):
     """A photo of a delivery, re-encoded without EXIF and stored outside the web root (0600)."""
 
     __tablename__ = "delivery_photos"
@@ -248,7 +248,7 @@ class DeliveryPhoto(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
-class Evaluation(db.Model):
+class Evaluation(Model):
     """The orderer's 评单: satisfaction 1–5 on content, delivery and usefulness."""
 
     __tablename__ = "evaluations"
@@ -267,7 +267,7 @@ class Evaluation(db.Model):
         return (self.content + self.delivery + self.usefulness) / 3
 
 
-class DutyItem(db.Model):
+class DutyItem(Model):
     """One item of an organisation's 普法责任清单 for a year."""
 
     __tablename__ = "duty_items"
@@ -294,7 +294,7 @@ class DutyItem(db.Model):
         return self.status
 
 
-class DutyEvidence(db.Model):
+class DutyEvidence(Model):
     """Evidence (台账) for a duty item: a published case, a delivery, or a 专题 collection."""
 
     __tablename__ = "duty_evidence"
@@ -309,7 +309,7 @@ class DutyEvidence(db.Model):
     delivery: Mapped[Delivery | None] = relationship(lazy="joined")
 
 
-class RubricCriterion(db.Model):
+class RubricCriterion(Model):
     """One weighted criterion of the assessment score, as the 普法办 configured it."""
 
     __tablename__ = "rubric_criteria"
@@ -321,7 +321,7 @@ class RubricCriterion(db.Model):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
-class PageView(db.Model):
+class PageView(Model):
     """Reads of one public page per day: a counter, nothing about who read it (no IP, no cookie).
 
     `kind` is "case" or "collection" (专题); `organisation_id` is the body the page belongs to,
@@ -337,7 +337,7 @@ class PageView(db.Model):
     n: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class OrganisationPageView(db.Model):
+class OrganisationPageView(Model):
     """The same reads summed per organisation and day, written in the same transaction as PageView:
     the dashboard sums a few hundred rows per body and year instead of one per case and day."""
 
@@ -349,7 +349,7 @@ class OrganisationPageView(db.Model):
     n: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class KeyDate(db.Model):
+class KeyDate(Model):
     """A date of the 普法 calendar, recurring every year: national (organisation empty) or a body's own
     集中宣传日; `end_*` set for a span (民法典宣传月)."""
 

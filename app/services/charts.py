@@ -5,6 +5,8 @@ every label is escaped. Each chart carries a title and an aria-label, and its nu
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from markupsafe import Markup, escape
 
 RED, GRID, INK, MUTED = "#8b1a1a", "#dddddd", "#1a1a1a", "#555555"
@@ -20,7 +22,7 @@ def _heading(title: str, unit: str) -> str:
     return f'<text x="0" y="16" font-size="14" font-weight="bold" fill="{INK}">{escape(title)}（{escape(unit)}）</text>'
 
 
-def bar_chart(items: list[tuple[str, float]], unit: str, title: str, width: int = 640) -> Markup:
+def bar_chart(items: Sequence[tuple[str, float]], unit: str, title: str, width: int = 640) -> Markup:
     """Horizontal bars, one per (label, value), the value written at the bar's end."""
     row, label_width, top = 26, 170, 30
     height = top + row * max(1, len(items)) + 8
@@ -45,7 +47,8 @@ def bar_chart(items: list[tuple[str, float]], unit: str, title: str, width: int 
     return Markup("".join(parts))
 
 
-def column_chart(items: list[tuple[str, float]], unit: str, title: str, width: int = 640, height: int = 220) -> Markup:
+def column_chart(items: Sequence[tuple[str, float]], unit: str, title: str, width: int = 640,
+                 height: int = 220) -> Markup:
     """Vertical columns over time (months), value above each column, gridlines at quarters."""
     top, bottom, left = 28, 36, 36
     plot_h, plot_w = height - top - bottom, width - left - 8

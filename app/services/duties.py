@@ -62,8 +62,10 @@ def save_duty(actor: User, item_id: int | None, raw: dict) -> DutyItem:
     require(actor, "duty.edit")
     item = get_duty(actor, item_id) if item_id else None
     data = DutyItemSchema().load(raw)
-    keep = item is not None and (actor.role == "publisher" or not data["organisation_id"])
-    organisation_id = item.organisation_id if keep else _organisation_for(actor, data["organisation_id"])
+    if item is not None and (actor.role == "publisher" or not data["organisation_id"]):
+        organisation_id = item.organisation_id  # an item stays with its body unless the 普法办 moves it
+    else:
+        organisation_id = _organisation_for(actor, data["organisation_id"])
     require_for_organisation(actor, "duty.edit", organisation_id)
     cases = menu_service.public_cases(data["case_ids"])
     deliveries = _deliveries(data["delivery_ids"], organisation_id)
@@ -119,9 +121,11 @@ def next_occurrence(key: KeyDate, today: dt.date) -> Occurrence:
     """This year's occurrence while it lasts, else next year's."""
     for year in (today.year - 1, today.year, today.year + 1):
         start = _on(year, key.month, key.day)
-        end = _on(year, key.end_month, key.end_day) if key.end_month else start
-        if end < start:
-            end = _on(year + 1, key.end_month, key.end_day)
+        end = start
+        if key.end_month and key.end_day:
+            end = _on(year, key.end_month, key.end_day)
+            if end < start:  # a span over the new year
+                end = _on(year + 1, key.end_month, key.end_day)
         if end >= today:
             return Occurrence(key, start, end, (start - today).days)
     raise AssertionError("unreachable: next year's occurrence always lies ahead")

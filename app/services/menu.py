@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import cast
 
 from marshmallow import ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 
 from app.extensions import db
 from app.models import AUDIENCES, Case, Issuer, MenuItem, TaxonomyTerm, User
@@ -49,7 +50,7 @@ def lecturers_of(organisation_id: int | None) -> list[User]:
     return list(db.session.scalars(query.order_by(User.display_name, User.username)))
 
 
-def chosen_lecturers(ids: list[int], organisation_id: int, field_name: str = "lecturer_ids") -> list[User]:
+def chosen_lecturers(ids: list[int], organisation_id: int | None, field_name: str = "lecturer_ids") -> list[User]:
     """The lecturers chosen on a form, each checked to be a lecturer the organisation may name."""
     allowed = {u.id: u for u in lecturers_of(organisation_id)}
     wrong = [i for i in ids if i not in allowed]
@@ -57,6 +58,11 @@ def chosen_lecturers(ids: list[int], organisation_id: int, field_name: str = "le
         raise ValidationError({field_name: ["所选讲师不存在或不属于本机构。"]})
     return [allowed[i] for i in dict.fromkeys(ids)]
 
+
+
+def _execute(statement) -> CursorResult:
+    """Run an UPDATE and return its cursor result (for rowcount)."""
+    return cast(CursorResult, db.session.execute(statement))
 
 # ---- staff ---------------------------------------------------------------------------------
 def _item_or_404(item_id: int) -> MenuItem:
@@ -121,7 +127,7 @@ def save_item(actor: User, item_id: int | None, raw: dict) -> MenuItem:
 
 def _move(item: MenuItem, allowed: tuple[str, ...], to: str, **values) -> None:
     """Change an item's state only if it is still in `allowed` (double clicks, two reviewers)."""
-    result = db.session.execute(update(MenuItem).where(MenuItem.id == item.id, MenuItem.state.in_(allowed))
+    result = _execute(update(MenuItem).where(MenuItem.id == item.id, MenuItem.state.in_(allowed))
                                 .values(state=to, updated_at=utcnow(), **values)
                                 .execution_options(synchronize_session=False))
     if result.rowcount != 1:

@@ -15,11 +15,12 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass, field
+from typing import cast
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from marshmallow import ValidationError
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 
 from app.extensions import db
 from app.models import (
@@ -58,6 +59,11 @@ def _config(name: str) -> int:
     """An integer setting declared in app/config.py."""
     return int(current_app.config[name])
 
+
+
+def _execute(statement) -> CursorResult:
+    """Run an UPDATE and return its cursor result (for rowcount)."""
+    return cast(CursorResult, db.session.execute(statement))
 
 # ---- tracking codes ------------------------------------------------------------------------
 def new_tracking_code() -> str:
@@ -135,7 +141,7 @@ def _note_attempt(address: str, now: dt.datetime) -> None:
         OrderAttempt.address_hash == key, OrderAttempt.created_at > window)) or 0
     if recent >= _config("ORDER_RATE_LIMIT"):
         raise RateLimited()
-    db.session.execute(OrderAttempt.__table__.delete().where(OrderAttempt.created_at < now - dt.timedelta(days=1)))
+    db.session.execute(delete(OrderAttempt).where(OrderAttempt.created_at < now - dt.timedelta(days=1)))
     db.session.add(OrderAttempt(address_hash=key, created_at=now))
     db.session.commit()  # counted even when the submission then fails validation
 
@@ -200,7 +206,7 @@ def by_code(code: str) -> Order:
 def _move(order: Order, allowed: tuple[str, ...], to: str, **values) -> None:
     """Change the state only if it is still in `allowed`: the UPDATE's WHERE decides, so double
     clicks and two people acting at once cannot both win."""
-    result = db.session.execute(update(Order).where(Order.id == order.id, Order.state.in_(allowed))
+    result = _execute(update(Order).where(Order.id == order.id, Order.state.in_(allowed))
                                 .values(state=to, **values).execution_options(synchronize_session=False))
     if result.rowcount != 1:
         db.session.rollback()
@@ -299,7 +305,7 @@ def schedule(actor: User, order_id: int, raw: dict) -> Order:
 def mark_delivered(actor: User, order: Order, delivery_id: int) -> None:
     """送单 (called by deliveries.record with the delivery in the same transaction; no commit)."""
     require_for_organisation(actor, "order.handle", order.organisation_id)
-    result = db.session.execute(update(Order).where(Order.id == order.id, Order.state == "scheduled")
+    result = _execute(update(Order).where(Order.id == order.id, Order.state == "scheduled")
                                 .values(state="delivered", step_started_at=utcnow())
                                 .execution_options(synchronize_session=False))
     if result.rowcount != 1:
@@ -390,7 +396,7 @@ def purge(now: dt.datetime | None = None) -> int:
     """Delete the orderer's name, phone and remarks from orders closed more than ORDER_RETENTION_DAYS ago."""
     now = now or utcnow()
     cutoff = now - dt.timedelta(days=_config("ORDER_RETENTION_DAYS"))
-    result = db.session.execute(update(Order).where(
+    result = _execute(update(Order).where(
         Order.closed_at.is_not(None), Order.closed_at < cutoff, Order.purged_at.is_(None)
     ).values(contact_name=None, contact_phone=None, remarks=None, purged_at=now)
         .execution_options(synchronize_session=False))
@@ -448,7 +454,9 @@ def queue(actor: User, tab: str = "todo", overdue_only: bool = False) -> OrderQu
     base = select(Order)
     if actor.role == "publisher":
         base = base.where(Order.organisation_id == actor.organisation_id)
-    counts = dict(db.session.execute(base.with_only_columns(Order.state, func.count()).group_by(Order.state)).all())
+    counts: dict[str, int] = {}
+    for state, n in db.session.execute(base.with_only_columns(Order.state, func.count()).group_by(Order.state)):
+        counts[state] = n
     query = base.where(Order.state.in_(tabs[tab][1]))
     if overdue_only:
         query = query.where(Order.overdue_step.is_not(None))
@@ -473,18 +481,19 @@ def suggested_organisations(order: Order) -> list[tuple[Issuer, str]]:
     seen: dict[int, tuple[Issuer, str]] = {}
     if order.menu_item is not None:
         seen[order.menu_item.organisation_id] = (order.menu_item.organisation, "菜单课题的提供机构")
-    if order.hot_issue_id:
+    if order.hot_issue is not None:
+        topic = order.hot_issue.name
         rows = db.session.execute(
             select(Issuer, func.count(Case.id)).join(Case, Case.issuer_id == Issuer.id)
             .join(CaseTag, CaseTag.case_id == Case.id).where(CaseTag.term_id == order.hot_issue_id,
                                                               Case.is_public)
             .group_by(Issuer.id).order_by(func.count(Case.id).desc()).limit(5)).all()
         for org, count in rows:
-            seen.setdefault(org.id, (org, f"发布“{order.hot_issue.name}”案例 {count} 件"))
+            seen.setdefault(org.id, (org, f"发布“{topic}”案例 {count} 件"))
         providers = db.session.scalars(select(MenuItem).where(MenuItem.hot_issue_id == order.hot_issue_id,
                                                               MenuItem.state == "listed"))
         for item in providers:
-            seen.setdefault(item.organisation_id, (item.organisation, f"菜单中有“{order.hot_issue.name}”课题"))
+            seen.setdefault(item.organisation_id, (item.organisation, f"菜单中有“{topic}”课题"))
     for org in db.session.scalars(select(Issuer).order_by(Issuer.kind, Issuer.name)):
         seen.setdefault(org.id, (org, ""))
     return list(seen.values())
@@ -507,10 +516,10 @@ def demand_board(actor: User) -> DemandBoard:
     conditions = (Order.menu_item_id.is_(None), Order.state != "cancelled")
     free = select(Order).where(*conditions)
 
-    def grouped(*columns) -> list[tuple]:
-        return db.session.execute(select(*columns, func.count(Order.id)).select_from(Order)
+    def grouped(*columns) -> list:
+        return list(db.session.execute(select(*columns, func.count(Order.id)).select_from(Order)
                                   .outerjoin(TaxonomyTerm, TaxonomyTerm.id == Order.hot_issue_id).where(*conditions)
-                                  .group_by(*columns).order_by(func.count(Order.id).desc())).all()
+                                  .group_by(*columns).order_by(func.count(Order.id).desc())))
 
     by_area = [(f"{d}{t}", n) for d, t, n in grouped(Order.district, Order.town)]
     by_audience = [(AUDIENCES.get(a, a), n) for a, n in grouped(Order.audience_type)]

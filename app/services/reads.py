@@ -74,7 +74,7 @@ def count_after_response(response, kind: str, object_id: int, organisation_id: i
     """Count the current request as a read (when it is one) once `response` has been sent."""
     if not should_count(request.method, request.headers):
         return False
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the real app, for after the request
     day = dt.date.today()
 
     def count() -> None:

@@ -13,9 +13,8 @@ from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
 from app.models import SECTION_KINDS, Case, CaseStatus
-from app.services import catalog, index_sync, law_status
+from app.services import catalog, index_sync, law_status, reads
 from app.services import laws as laws_service
-from app.services import reads
 from app.services import search as search_service
 from app.urls import canonical_url, public_url
 from legaltext.citations import law_departments

@@ -16,8 +16,8 @@ from app.services import duties, stats
 from app.services import menu as menu_service
 from app.services import orders as order_service
 from app.services.auth import Missing
-from app.services.taxonomy import all_terms
 from app.services.errors import WorkflowError
+from app.services.taxonomy import all_terms
 from app.urls import public_url
 from app.web.auth import field_errors
 from schemas.stats import StatsArgsSchema, args_from

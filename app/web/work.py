@@ -4,6 +4,7 @@ service function and render; the services check every permission."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, send_file, url_for
 from marshmallow import ValidationError
@@ -23,6 +24,11 @@ bp = Blueprint("work", __name__, url_prefix="/work")
 def _ids(name: str) -> list[str]:
     """Repeated form values (checkbox lists)."""
     return [v for v in request.form.getlist(name) if v.strip()]
+
+
+def _fields(*names: str) -> dict[str, Any]:
+    """The named form fields as posted ("" when absent)."""
+    return {name: request.form.get(name, "") for name in names}
 
 
 def _posted_ids(name: str) -> set[int]:
@@ -130,8 +136,7 @@ def archive(order_id: int):
 
 def _delivery_form_data() -> dict:
     """The delivery fields posted."""
-    data = {name: request.form.get(name, "") for name in ("title", "held_on", "place", "attendance", "audience_type",
-                                                          "form", "lecturer_names", "summary")}
+    data = _fields("title", "held_on", "place", "attendance", "audience_type", "form", "lecturer_names", "summary")
     data["lecturer_ids"] = _ids("lecturer_ids")
     data["case_ids"] = [str(i) for i in menu_service.parse_case_refs(request.form.get("case_refs", ""))] + \
         _ids("case_ids")
@@ -228,8 +233,8 @@ def photo(photo_id: int):
 # ---- the menu ------------------------------------------------------------------------------
 def _menu_form() -> dict:
     """The menu item fields posted."""
-    data = {name: request.form.get(name, "") for name in ("title", "summary", "organisation_id", "hot_issue",
-                                                          "law_topic", "duration_minutes", "area", "lecturer_names")}
+    data = _fields("title", "summary", "organisation_id", "hot_issue", "law_topic", "duration_minutes", "area",
+                   "lecturer_names")
     data["audiences"], data["forms"], data["lecturer_ids"] = _ids("audiences"), _ids("forms"), _ids("lecturer_ids")
     data["case_ids"] = [str(i) for i in menu_service.parse_case_refs(request.form.get("case_refs", ""))]
     return data
@@ -306,8 +311,7 @@ def _year() -> int:
 
 def _duty_form() -> dict:
     """The duty item fields posted."""
-    data = {name: request.form.get(name, "") for name in ("organisation_id", "year", "category", "title",
-                                                          "description", "owner", "due_date", "status")}
+    data = _fields("organisation_id", "year", "category", "title", "description", "owner", "due_date", "status")
     data["case_ids"] = [str(i) for i in menu_service.parse_case_refs(request.form.get("case_refs", ""))]
     data["delivery_ids"] = [str(i) for i in menu_service.parse_case_refs(request.form.get("delivery_refs", ""))]
     return data
@@ -346,8 +350,7 @@ def duty_edit(item_id: int | None = None):
 # ---- the calendar --------------------------------------------------------------------------
 def _key_date_form() -> dict:
     """The calendar date fields posted."""
-    data = {name: request.form.get(name, "") for name in ("organisation_id", "title", "month", "day", "end_month",
-                                                          "end_day", "description", "hot_issue")}
+    data = _fields("organisation_id", "title", "month", "day", "end_month", "end_day", "description", "hot_issue")
     data["menu_item_ids"] = _ids("menu_item_ids")
     return data
 
