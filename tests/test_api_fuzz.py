@@ -12,7 +12,7 @@ pytestmark = pytest.mark.nodb  # reads the seeded library only
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
 OPERATIONS = ["GET /api/v1/search", "GET /api/v1/cases/{case_id}", "GET /api/v1/cases",
               "GET /api/v1/cases/{case_id}/similar", "GET /api/v1/taxonomies", "GET /api/v1/suggest",
-              "GET /api/v1/articles/search"]
+              "GET /api/v1/articles/search", "GET /api/v1/stats/organisations"]
 
 
 @pytest.fixture(scope="module")
