@@ -146,9 +146,9 @@ def test_order_dispatch_accept_schedule_deliver_evaluate_and_the_dashboard_count
     publisher.click("form button[type=submit]:has-text('登记送单')")
     assert "已送单" in publisher.inner_text(".order-state")
     publisher.click(".notice a")
-    image = publisher.locator("ul.photos img").first
-    image.wait_for()
-    assert publisher.evaluate("img => img.naturalWidth", image.element_handle()) == 480  # upright, EXIF gone
+    publisher.wait_for_function("() => { const i = document.querySelector('ul.photos img');"
+                                " return i && i.complete && i.naturalWidth > 0; }")
+    assert publisher.eval_on_selector("ul.photos img", "img => img.naturalWidth") == 480  # upright, EXIF gone
 
     citizen.goto(tracking)
     assert "已送单" in citizen.inner_text(".order-state")
