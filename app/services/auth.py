@@ -83,8 +83,9 @@ def require(user: User | None, permission: str, case: Case | None = None) -> Non
 def require_for_organisation(user: User | None, permission: str, organisation_id: int | None) -> None:
     """Raise PermissionDenied unless `user` may use `permission` for that organisation's things
     (publishers only for their own organisation; the other allowed roles for any)."""
-    require(user, permission)
-    if user.role == "publisher" and (user.organisation_id is None or user.organisation_id != organisation_id):
+    require(user, permission)  # refuses anonymous visitors, so `user` is set below
+    if user is not None and user.role == "publisher" and (
+            user.organisation_id is None or user.organisation_id != organisation_id):
         raise PermissionDenied("只能处理本机构的事项。")
 
 
