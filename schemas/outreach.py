@@ -108,6 +108,7 @@ class MenuItemSchema(ChineseSchema):
     lecturer_ids = List(Int(strict=False), load_default=list, validate=length(50))
     lecturer_names = Str(load_default="", validate=length(500))
     case_ids = List(Int(strict=False), load_default=list, validate=length(50))
+    collection_id = Int(load_default=None, strict=False, allow_none=True)  # a published 专题
 
     @pre_load
     def _blanks(self, data, **kwargs):
@@ -146,6 +147,7 @@ class DeliverySchema(ChineseSchema):
     lecturer_ids = List(Int(strict=False), load_default=list, validate=length(20))
     lecturer_names = Str(load_default="", validate=length(500))
     case_ids = List(Int(strict=False), load_default=list, validate=length(50))
+    collection_id = Int(load_default=None, strict=False, allow_none=True)  # the 备课篮 / 专题 used
     summary = Str(required=True, validate=length(2000, 10))
 
     @pre_load
@@ -169,6 +171,7 @@ class DutyItemSchema(ChineseSchema):
     status = Str(load_default="not_started", validate=one_of(list(DUTY_STATUSES), "状态"))
     case_ids = List(Int(strict=False), load_default=list, validate=length(100))
     delivery_ids = List(Int(strict=False), load_default=list, validate=length(100))
+    collection_ids = List(Int(strict=False), load_default=list, validate=length(100))
 
     @pre_load
     def _blanks(self, data, **kwargs):
@@ -190,6 +193,7 @@ class KeyDateSchema(ChineseSchema):
     description = Str(load_default="", validate=length(1000))
     hot_issue = Str(load_default="", validate=length(60))
     menu_item_ids = List(Int(strict=False), load_default=list, validate=length(20))
+    collection_id = Int(load_default=None, strict=False, allow_none=True)  # 推荐专题
 
     @pre_load
     def _blanks(self, data, **kwargs):

@@ -348,3 +348,36 @@ def test_issuer_count_stays_complete(app, activity):
     report = stats.organisation_report(this_year())
     assert len(report.rows) == db.session.scalar(select(func.count()).select_from(Issuer))
     assert [r.rank for r in report.rows] == sorted(r.rank for r in report.rows)
+
+
+# ---- 专题 (issue 12's collections) -----------------------------------------------------------
+def test_a_published_collection_links_menu_talks_evidence_and_counts_its_reads(app, client, activity, accounts):
+    from app.models import Collection
+    from app.services import collections as collection_service
+    from app.services import deliveries
+    from app.services import menu as menu_service
+
+    topic = collection_service.create(accounts.publisher, {"title": "物业纠纷专题", "audience": "社区"})
+    collection_service.add_case(accounts.publisher, activity["a"][0], topic.id)
+    private = collection_service.create(accounts.publisher, {"title": "未公开的备课篮"})
+    with pytest.raises(ValidationError):  # only a published 专题 goes on the public menu
+        menu_service.save_item(accounts.publisher, None, {"title": "物业课", "audiences": ["community"],
+                                                          "forms": ["lecture"], "duration_minutes": "45",
+                                                          "collection_id": str(private.id)})
+    collection_service.set_published(accounts.publisher, topic.id, True)
+    item = menu_service.save_item(accounts.publisher, None, {"title": "物业课", "audiences": ["community"],
+                                                             "forms": ["lecture"], "duration_minutes": "45",
+                                                             "collection_id": str(topic.id)})
+    menu_service.review_item(accounts.reviewer, menu_service.submit_item(accounts.publisher, item.id).id, "list")
+    assert "物业纠纷专题" in client.get(f"/menu/{item.id}").get_data(as_text=True)
+    talk = deliveries.record(accounts.publisher, {**delivery_form(), "collection_id": str(topic.id)}, [])
+    assert talk.collection_id == topic.id
+    duty = duties.save_duty(accounts.publisher, None, {"year": str(YEAR), "category": "innovation",
+                                                       "title": "制作普法专题", "owner": "宣传科",
+                                                       "due_date": f"{YEAR}-12-31", "collection_ids": [str(topic.id)]})
+    assert duty.evidence[0].collection_id == topic.id
+    assert "专题：物业纠纷专题" in client.get(f"/figures?year={YEAR}").get_data(as_text=True)
+    token = db.session.get(Collection, topic.id).share_token
+    assert read(client, f"/zhuanti/{token}").status_code == 200  # a phone opens the 专题
+    a = row(stats.organisation_report(this_year()), accounts.org_a)
+    assert a.collection_views == 1 and a.page_views == 0  # 专题 reads are kept apart from case-page reads

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model, db
 from app.models.case import Case, Issuer
+from app.models.collection import Collection
 from app.models.taxonomy import TaxonomyTerm
 from app.models.user import User, utcnow
 
@@ -86,6 +87,8 @@ class MenuItem(Model):
     duration_minutes: Mapped[int] = mapped_column(Integer, default=60)
     area: Mapped[str] = mapped_column(String(200), default="")  # 服务区域: 全市, 某区…
     lecturer_names: Mapped[str] = mapped_column(String(500), default="")  # lecturers without an account
+    # A published 专题 (issue 12's collection) the talk is built on, besides or instead of single cases.
+    collection_id: Mapped[int | None] = mapped_column(ForeignKey("collections.id", ondelete="SET NULL"), index=True)
     state: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     review_comment: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -98,6 +101,7 @@ class MenuItem(Model):
     cases: Mapped[list[Case]] = relationship(secondary=menu_item_cases, lazy="selectin", order_by=Case.id)
     lecturers: Mapped[list[User]] = relationship(secondary=menu_item_lecturers, lazy="selectin",
                                                  order_by=User.id)
+    collection: Mapped[Collection | None] = relationship(lazy="joined")
 
     @property
     def state_label(self) -> str:
@@ -223,10 +227,13 @@ class Delivery(Model):
     form: Mapped[str] = mapped_column(String(20), default="lecture")
     lecturer_names: Mapped[str] = mapped_column(String(500), default="")
     summary: Mapped[str] = mapped_column(Text, default="")
+    # The collection (备课篮 / 专题) the talk was given from.
+    collection_id: Mapped[int | None] = mapped_column(ForeignKey("collections.id", ondelete="SET NULL"), index=True)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     organisation: Mapped[Issuer] = relationship(lazy="joined")
+    collection: Mapped[Collection | None] = relationship(lazy="joined")
     order: Mapped[Order | None] = relationship(back_populates="delivery", lazy="select")
     cases: Mapped[list[Case]] = relationship(secondary=delivery_cases, lazy="selectin", order_by=Case.id)
     lecturers: Mapped[list[User]] = relationship(secondary=delivery_lecturers, lazy="selectin", order_by=User.id)
@@ -295,7 +302,7 @@ class DutyItem(Model):
 
 
 class DutyEvidence(Model):
-    """Evidence (台账) for a duty item: a published case, a delivery, or a 专题 collection."""
+    """Evidence (台账) for a duty item: a published case, a delivery record, or a published 专题."""
 
     __tablename__ = "duty_evidence"
 
@@ -303,10 +310,12 @@ class DutyEvidence(Model):
     duty_item_id: Mapped[int] = mapped_column(ForeignKey("duty_items.id", ondelete="CASCADE"), index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"))
+    collection_id: Mapped[int | None] = mapped_column(ForeignKey("collections.id", ondelete="CASCADE"))
     note: Mapped[str] = mapped_column(String(200), default="")
 
     case: Mapped[Case | None] = relationship(lazy="joined")
     delivery: Mapped[Delivery | None] = relationship(lazy="joined")
+    collection: Mapped[Collection | None] = relationship(lazy="joined")
 
 
 class RubricCriterion(Model):
@@ -365,8 +374,10 @@ class KeyDate(Model):
     end_day: Mapped[int | None] = mapped_column(Integer)
     description: Mapped[str] = mapped_column(Text, default="")
     hot_issue_id: Mapped[int | None] = mapped_column(ForeignKey("taxonomy_terms.id"))
+    collection_id: Mapped[int | None] = mapped_column(ForeignKey("collections.id", ondelete="SET NULL"))  # 推荐专题
 
     organisation: Mapped[Issuer | None] = relationship(lazy="joined")
     hot_issue: Mapped[TaxonomyTerm | None] = relationship(lazy="joined")
+    collection: Mapped[Collection | None] = relationship(lazy="joined")
     menu_items: Mapped[list[MenuItem]] = relationship(secondary=key_date_menu_items, lazy="selectin",
                                                       order_by=MenuItem.id)

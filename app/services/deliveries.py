@@ -20,7 +20,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Delivery, DeliveryPhoto, Order, User
+from app.models import Collection, Delivery, DeliveryPhoto, Order, User
 from app.services import menu as menu_service
 from app.services import orders as order_service
 from app.services.auth import Missing, audit, require, require_for_organisation
@@ -97,11 +97,14 @@ def record(actor: User, raw: dict, photos: list[tuple[str, bytes]], order_id: in
     cleaned = [clean_photo(blob, name) for name, blob in photos]
     cases = menu_service.public_cases(data["case_ids"])
     lecturers = menu_service.chosen_lecturers(data["lecturer_ids"], organisation_id)
+    collection = db.session.get(Collection, data["collection_id"]) if data["collection_id"] else None
+    if data["collection_id"] and collection is None:
+        raise ValidationError({"collection_id": ["所选专题不存在。"]})
     delivery = Delivery(organisation_id=organisation_id, order_id=order.id if order else None, title=data["title"],
                         held_on=data["held_on"], place=data["place"], attendance=data["attendance"],
                         audience_type=data["audience_type"], form=data["form"],
                         lecturer_names=data["lecturer_names"], summary=data["summary"], created_by=actor.id,
-                        cases=cases, lecturers=lecturers)
+                        cases=cases, lecturers=lecturers, collection=collection)
     db.session.add(delivery)
     db.session.flush()
     if order is not None:

@@ -69,6 +69,7 @@ def save_duty(actor: User, item_id: int | None, raw: dict) -> DutyItem:
     require_for_organisation(actor, "duty.edit", organisation_id)
     cases = menu_service.public_cases(data["case_ids"])
     deliveries = _deliveries(data["delivery_ids"], organisation_id)
+    collections = [menu_service.published_collection(i, "collection_ids") for i in dict.fromkeys(data["collection_ids"])]
     if item is None:
         item = DutyItem(organisation_id=organisation_id)
         db.session.add(item)
@@ -76,7 +77,8 @@ def save_duty(actor: User, item_id: int | None, raw: dict) -> DutyItem:
     for name in ("year", "category", "title", "description", "owner", "due_date", "status"):
         setattr(item, name, data[name])
     item.updated_at = utcnow()
-    item.evidence = [DutyEvidence(case=c) for c in cases] + [DutyEvidence(delivery=d) for d in deliveries]
+    item.evidence = ([DutyEvidence(case=c) for c in cases] + [DutyEvidence(delivery=d) for d in deliveries]
+                     + [DutyEvidence(collection=c) for c in collections])
     db.session.flush()
     audit(actor, "duty.save", duty_item_id=item.id, status=item.status, evidence=len(item.evidence))
     db.session.commit()
@@ -182,6 +184,7 @@ def save_key_date(actor: User, key_id: int | None, raw: dict) -> KeyDate:
     key.organisation_id, key.title, key.description = organisation_id, data["title"], data["description"]
     key.month, key.day, key.end_month, key.end_day = data["month"], data["day"], data["end_month"], data["end_day"]
     key.hot_issue, key.menu_items = hot_issue, items
+    key.collection = menu_service.published_collection(data["collection_id"])
     db.session.flush()
     audit(actor, "calendar.save", key_date_id=key.id, title=key.title, organisation_id=organisation_id)
     db.session.commit()

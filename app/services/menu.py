@@ -10,7 +10,8 @@ from marshmallow import ValidationError
 from sqlalchemy import CursorResult, select, update
 
 from app.extensions import db
-from app.models import AUDIENCES, Case, Issuer, MenuItem, TaxonomyTerm, User
+from app.models import Case, Collection, Issuer, MenuItem, TaxonomyTerm, User
+from app.models.outreach import AUDIENCES
 from app.models.user import utcnow
 from app.services.auth import Missing, audit, can, require, require_for_organisation
 from app.services.errors import WorkflowError
@@ -41,6 +42,22 @@ def public_cases(case_ids: list[int], field_name: str = "case_ids") -> list[Case
     if missing:
         raise ValidationError({field_name: [f"以下案例编号不存在或未公开：{'、'.join(missing)}。"]})
     return [found[i] for i in case_ids]
+
+
+def published_collection(collection_id: int | None, field_name: str = "collection_id") -> Collection | None:
+    """The published 专题 with this id (None for none), or a ValidationError naming the field."""
+    if not collection_id:
+        return None
+    collection = db.session.get(Collection, collection_id)
+    if collection is None or not collection.published:
+        raise ValidationError({field_name: ["所选专题不存在或未公开。"]})
+    return collection
+
+
+def published_collections() -> list[Collection]:
+    """Every published 专题, for the staff forms' choice lists."""
+    return list(db.session.scalars(select(Collection).where(Collection.published.is_(True))
+                                   .order_by(Collection.title)))
 
 
 def lecturers_of(organisation_id: int | None) -> list[User]:
@@ -107,6 +124,7 @@ def save_item(actor: User, item_id: int | None, raw: dict) -> MenuItem:
         raise ValidationError({"law_topic": ["法律部门不存在。"]})
     cases = public_cases(data["case_ids"])
     lecturers = chosen_lecturers(data["lecturer_ids"], organisation_id)
+    collection = published_collection(data["collection_id"])
     if item is None:
         item = MenuItem(organisation_id=organisation_id, created_by=actor.id, state="draft")
         db.session.add(item)
@@ -117,7 +135,7 @@ def save_item(actor: User, item_id: int | None, raw: dict) -> MenuItem:
     item.hot_issue, item.law_topic = hot_issue, law_topic
     item.audiences, item.forms = data["audiences"], data["forms"]
     item.duration_minutes, item.lecturer_names = data["duration_minutes"], data["lecturer_names"]
-    item.cases, item.lecturers = cases, lecturers
+    item.cases, item.lecturers, item.collection = cases, lecturers, collection
     item.updated_at = utcnow()
     db.session.flush()
     audit(actor, "menu.save", menu_item_id=item.id, title=item.title, state=item.state)

@@ -24,7 +24,6 @@ from sqlalchemy import CursorResult, delete, func, select, update
 
 from app.extensions import db
 from app.models import (
-    AUDIENCES,
     Case,
     CaseTag,
     Evaluation,
@@ -36,7 +35,7 @@ from app.models import (
     TaxonomyTerm,
     User,
 )
-from app.models.outreach import OPEN_ORDER_STATES, order_lecturers
+from app.models.outreach import AUDIENCES, OPEN_ORDER_STATES, order_lecturers
 from app.models.user import utcnow
 from app.services import menu as menu_service
 from app.services.auth import Missing, PermissionDenied, audit, require, require_for_organisation

@@ -11,7 +11,8 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AUDIENCES, FORMS, ORDER_STATES, Case, CaseTag, Issuer, MenuItem
+from app.models import FORMS, ORDER_STATES, Case, CaseTag, Issuer, MenuItem
+from app.models.outreach import AUDIENCES
 from app.services import duties, stats
 from app.services import menu as menu_service
 from app.services import orders as order_service
@@ -32,7 +33,7 @@ ORDER_FIELDS = ("unit", "contact_name", "contact_phone", "district", "town", "co
 @bp.app_context_processor
 def _outreach_helpers() -> dict:
     """Labels and the calendar helper for templates (the home page includes the upcoming dates)."""
-    return {"AUDIENCES": AUDIENCES, "FORMS": FORMS, "ORDER_STATES": ORDER_STATES,
+    return {"PUFA_AUDIENCES": AUDIENCES, "FORMS": FORMS, "ORDER_STATES": ORDER_STATES,
             "pufa_upcoming": _upcoming_for_home}
 
 

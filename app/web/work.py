@@ -136,7 +136,8 @@ def archive(order_id: int):
 
 def _delivery_form_data() -> dict:
     """The delivery fields posted."""
-    data = _fields("title", "held_on", "place", "attendance", "audience_type", "form", "lecturer_names", "summary")
+    data = _fields("title", "held_on", "place", "attendance", "audience_type", "form", "lecturer_names", "summary",
+                   "collection_id")
     data["lecturer_ids"] = _ids("lecturer_ids")
     data["case_ids"] = [str(i) for i in menu_service.parse_case_refs(request.form.get("case_refs", ""))] + \
         _ids("case_ids")
@@ -169,6 +170,7 @@ def deliver(order_id: int):
     return render_template("work/delivery_form.html", order=order, form=request.form if errors else defaults,
                            errors=errors, lecturers=menu_service.lecturers_of(order.organisation_id),
                            suggested_cases=order.menu_item.cases if order.menu_item else [],
+                           collections=menu_service.published_collections(),
                            chosen_lecturers=_posted_ids("lecturer_ids") if errors else {u.id for u in order.lecturers}
                            ), 400 if errors else 200
 
@@ -211,6 +213,7 @@ def delivery_new():
             return redirect(url_for("work.delivery", delivery_id=record.id))
     return render_template("work/delivery_form.html", order=None, form=request.form, errors=errors,
                            lecturers=menu_service.lecturers_of(g.user.organisation_id), suggested_cases=[],
+                           collections=menu_service.published_collections(),
                            chosen_lecturers=_posted_ids("lecturer_ids")), 400 if errors else 200
 
 
@@ -234,7 +237,7 @@ def photo(photo_id: int):
 def _menu_form() -> dict:
     """The menu item fields posted."""
     data = _fields("title", "summary", "organisation_id", "hot_issue", "law_topic", "duration_minutes", "area",
-                   "lecturer_names")
+                   "lecturer_names", "collection_id")
     data["audiences"], data["forms"], data["lecturer_ids"] = _ids("audiences"), _ids("forms"), _ids("lecturer_ids")
     data["case_ids"] = [str(i) for i in menu_service.parse_case_refs(request.form.get("case_refs", ""))]
     return data
@@ -267,6 +270,7 @@ def menu_edit(item_id: int | None = None):
     return render_template("work/menu_form.html", item=item, errors=errors, form=request.form if errors else None,
                            organisations=_organisations(), hot_issues=_terms("hot_issue"),
                            law_topics=_terms("law_topic"), lecturers=menu_service.lecturers_of(organisation_id),
+                           collections=menu_service.published_collections(),
                            MENU_STATES=MENU_STATES), 400 if errors else 200
 
 
@@ -314,6 +318,7 @@ def _duty_form() -> dict:
     data = _fields("organisation_id", "year", "category", "title", "description", "owner", "due_date", "status")
     data["case_ids"] = [str(i) for i in menu_service.parse_case_refs(request.form.get("case_refs", ""))]
     data["delivery_ids"] = [str(i) for i in menu_service.parse_case_refs(request.form.get("delivery_refs", ""))]
+    data["collection_ids"] = _ids("collection_ids")
     return data
 
 
@@ -344,13 +349,15 @@ def duty_edit(item_id: int | None = None):
             return redirect(url_for("work.duty_list", year=item.year))
     return render_template("work/duty_form.html", item=item, errors=errors, form=request.form if errors else None,
                            organisations=_organisations(), DUTY_STATUSES=DUTY_STATUSES,
-                           DUTY_CATEGORIES=DUTY_CATEGORIES, year=_year()), 400 if errors else 200
+                           DUTY_CATEGORIES=DUTY_CATEGORIES, year=_year(),
+                           collections=menu_service.published_collections()), 400 if errors else 200
 
 
 # ---- the calendar --------------------------------------------------------------------------
 def _key_date_form() -> dict:
     """The calendar date fields posted."""
-    data = _fields("organisation_id", "title", "month", "day", "end_month", "end_day", "description", "hot_issue")
+    data = _fields("organisation_id", "title", "month", "day", "end_month", "end_day", "description", "hot_issue",
+                   "collection_id")
     data["menu_item_ids"] = _ids("menu_item_ids")
     return data
 
@@ -373,7 +380,8 @@ def calendar():
     listed = [i for i in menu_service.public_menu().items if not organisation or i.organisation_id == organisation]
     return render_template("work/calendar.html", occurrences=duties.calendar(organisation_id=organisation),
                            errors=errors, form=request.form, organisations=_organisations(),
-                           hot_issues=_terms("hot_issue"), menu_items=listed), 400 if errors else 200
+                           hot_issues=_terms("hot_issue"), menu_items=listed,
+                           collections=menu_service.published_collections()), 400 if errors else 200
 
 
 @bp.post("/calendar/<int:key_id>/delete")

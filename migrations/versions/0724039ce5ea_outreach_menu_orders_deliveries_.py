@@ -1,8 +1,8 @@
 """outreach: menu, orders, deliveries, evaluations, duty lists, rubric, page views, key dates
 
 Revision ID: 0724039ce5ea
-Revises: b7e2d91c4f60
-Create Date: 2026-12-01 09:59:59.872182
+Revises: c3a1f0e2b912
+Create Date: 2026-12-01 10:53:01.781901
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0724039ce5ea'
-down_revision = 'b7e2d91c4f60'
+down_revision = 'c3a1f0e2b912'
 branch_labels = None
 depends_on = None
 
@@ -79,6 +79,8 @@ def upgrade():
     sa.Column('end_day', sa.Integer(), nullable=True),
     sa.Column('description', sa.Text(), nullable=False),
     sa.Column('hot_issue_id', sa.Integer(), nullable=True),
+    sa.Column('collection_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['collection_id'], ['collections.id'], name=op.f('fk_key_dates_collection_id_collections'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['hot_issue_id'], ['taxonomy_terms.id'], name=op.f('fk_key_dates_hot_issue_id_taxonomy_terms')),
     sa.ForeignKeyConstraint(['organisation_id'], ['issuers.id'], name=op.f('fk_key_dates_organisation_id_issuers')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_key_dates')),
@@ -99,11 +101,13 @@ def upgrade():
     sa.Column('duration_minutes', sa.Integer(), nullable=False),
     sa.Column('area', sa.String(length=200), nullable=False),
     sa.Column('lecturer_names', sa.String(length=500), nullable=False),
+    sa.Column('collection_id', sa.Integer(), nullable=True),
     sa.Column('state', sa.String(length=20), nullable=False),
     sa.Column('review_comment', sa.Text(), nullable=True),
     sa.Column('created_by', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['collection_id'], ['collections.id'], name=op.f('fk_menu_items_collection_id_collections'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['created_by'], ['users.id'], name=op.f('fk_menu_items_created_by_users')),
     sa.ForeignKeyConstraint(['hot_issue_id'], ['taxonomy_terms.id'], name=op.f('fk_menu_items_hot_issue_id_taxonomy_terms')),
     sa.ForeignKeyConstraint(['law_topic_id'], ['taxonomy_terms.id'], name=op.f('fk_menu_items_law_topic_id_taxonomy_terms')),
@@ -111,6 +115,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_menu_items'))
     )
     with op.batch_alter_table('menu_items', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_menu_items_collection_id'), ['collection_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_menu_items_hot_issue_id'), ['hot_issue_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_menu_items_law_topic_id'), ['law_topic_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_menu_items_organisation_id'), ['organisation_id'], unique=False)
@@ -201,8 +206,10 @@ def upgrade():
     sa.Column('form', sa.String(length=20), nullable=False),
     sa.Column('lecturer_names', sa.String(length=500), nullable=False),
     sa.Column('summary', sa.Text(), nullable=False),
+    sa.Column('collection_id', sa.Integer(), nullable=True),
     sa.Column('created_by', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['collection_id'], ['collections.id'], name=op.f('fk_deliveries_collection_id_collections'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['created_by'], ['users.id'], name=op.f('fk_deliveries_created_by_users')),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_deliveries_order_id_orders'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['organisation_id'], ['issuers.id'], name=op.f('fk_deliveries_organisation_id_issuers')),
@@ -210,6 +217,7 @@ def upgrade():
     sa.UniqueConstraint('order_id', name=op.f('uq_deliveries_order_id'))
     )
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_deliveries_collection_id'), ['collection_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_deliveries_held_on'), ['held_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_deliveries_organisation_id'), ['organisation_id'], unique=False)
 
@@ -295,8 +303,10 @@ def upgrade():
     sa.Column('duty_item_id', sa.Integer(), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=True),
     sa.Column('delivery_id', sa.Integer(), nullable=True),
+    sa.Column('collection_id', sa.Integer(), nullable=True),
     sa.Column('note', sa.String(length=200), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_duty_evidence_case_id_cases'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['collection_id'], ['collections.id'], name=op.f('fk_duty_evidence_collection_id_collections'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['delivery_id'], ['deliveries.id'], name=op.f('fk_duty_evidence_delivery_id_deliveries'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['duty_item_id'], ['duty_items.id'], name=op.f('fk_duty_evidence_duty_item_id_duty_items'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_duty_evidence'))
@@ -342,6 +352,7 @@ def downgrade():
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_deliveries_organisation_id'))
         batch_op.drop_index(batch_op.f('ix_deliveries_held_on'))
+        batch_op.drop_index(batch_op.f('ix_deliveries_collection_id'))
 
     op.drop_table('deliveries')
     with op.batch_alter_table('orders', schema=None) as batch_op:
@@ -370,6 +381,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_menu_items_organisation_id'))
         batch_op.drop_index(batch_op.f('ix_menu_items_law_topic_id'))
         batch_op.drop_index(batch_op.f('ix_menu_items_hot_issue_id'))
+        batch_op.drop_index(batch_op.f('ix_menu_items_collection_id'))
 
     op.drop_table('menu_items')
     with op.batch_alter_table('key_dates', schema=None) as batch_op:
