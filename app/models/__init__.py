@@ -39,4 +39,7 @@ __all__ = [
     "Law", "LawArticle", "CaseCitation", "ZeroResultQuery", "ROLES", "LoginAttempt", "Organisation", "User",
     "UserSession", "REVISION_STATES", "AuditEvent", "CaseRevision",
     "AUDIENCES", "PARTS", "Collection", "CollectionItem",
+    # 菜单式普法 and the assessment (issue 13); its own audience codes stay in app.models.outreach.AUDIENCES
+    "FORMS", "ORDER_STATES", "Delivery", "DeliveryPhoto", "DutyEvidence", "DutyItem", "Evaluation", "KeyDate",
+    "MenuItem", "Order", "OrderAttempt", "OrderEvent", "OrganisationPageView", "PageView", "RubricCriterion",
 ]
