@@ -69,7 +69,8 @@ def save_duty(actor: User, item_id: int | None, raw: dict) -> DutyItem:
     require_for_organisation(actor, "duty.edit", organisation_id)
     cases = menu_service.public_cases(data["case_ids"])
     deliveries = _deliveries(data["delivery_ids"], organisation_id)
-    collections = [menu_service.published_collection(i, "collection_ids") for i in dict.fromkeys(data["collection_ids"])]
+    collections = [menu_service.published_collection(i, "collection_ids")
+                   for i in dict.fromkeys(data["collection_ids"])]
     if item is None:
         item = DutyItem(organisation_id=organisation_id)
         db.session.add(item)
