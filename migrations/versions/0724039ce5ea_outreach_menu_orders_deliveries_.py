@@ -1,7 +1,7 @@
 """outreach: menu, orders, deliveries, evaluations, duty lists, rubric, page views, key dates
 
 Revision ID: 0724039ce5ea
-Revises: c3a1f0e2b912
+Revises: d5b8e3a1c7f2
 Create Date: 2026-12-01 10:53:01.781901
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0724039ce5ea'
-down_revision = 'c3a1f0e2b912'
+down_revision = 'd5b8e3a1c7f2'
 branch_labels = None
 depends_on = None
 
