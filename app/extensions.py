@@ -1,10 +1,10 @@
 """Extension instances only; they are bound to the app in create_app()."""
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 
 # Stable constraint names so Alembic migrations are the same on SQLite and PostgreSQL.
 NAMING = {
@@ -24,6 +24,9 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
+
+# What a function that takes a session accepts: a plain Session, or Flask-SQLAlchemy's scoped db.session.
+AnySession: TypeAlias = Session | scoped_session[Any]
 
 # Models subclass `Model`: db.Model at run time; for the type checker, the declarative Base it extends.
 if TYPE_CHECKING:

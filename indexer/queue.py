@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
+from app.extensions import AnySession
 from app.models import IndexQueue
 from indexer.backends.base import IndexBusy, SearchUnavailable
 from indexer.documents import SearchDocument
@@ -47,19 +48,19 @@ def enqueue(session: Session, case_ids: Iterable[int], op: str = "upsert") -> No
     session.add_all(IndexQueue(case_id=case_id, op=op) for case_id in case_ids)
 
 
-def oldest_age(session: Session, now) -> float | None:
+def oldest_age(session: AnySession, now) -> float | None:
     """Seconds the oldest waiting row has waited, or None when the outbox is empty."""
     oldest = session.scalar(select(func.min(IndexQueue.created_at)))
     return (now - oldest).total_seconds() if oldest else None
 
 
-def backlog(session: Session) -> int:
+def backlog(session: AnySession) -> int:
     """Number of outbox rows waiting."""
     return session.scalar(select(func.count()).select_from(IndexQueue)) or 0
 
 
 @contextlib.contextmanager
-def writer_lock(session: Session, backend, wait: bool = True) -> Iterator[None]:
+def writer_lock(session: AnySession, backend, wait: bool = True) -> Iterator[None]:
     """Serialise index writers: the backend's lock, and PostgreSQL's advisory lock when shared.
 
     wait=False (drains inside a web request) raises IndexBusy at once instead of waiting.
@@ -69,9 +70,9 @@ def writer_lock(session: Session, backend, wait: bool = True) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _database_lock(session: Session, wait: bool) -> Iterator[None]:
+def _database_lock(session: AnySession, wait: bool) -> Iterator[None]:
     """On PostgreSQL, hold an advisory lock on a connection of its own (commits don't release it)."""
-    engine = session.get_bind()
+    engine = session.get_bind().engine  # the Engine itself, or the one a bound Connection belongs to
     if engine.dialect.name != "postgresql":
         yield  # SQLite lives on one machine: the backend's file lock is enough
         return
@@ -90,7 +91,7 @@ def _database_lock(session: Session, wait: bool) -> Iterator[None]:
             conn.commit()
 
 
-def drain(session: Session, backend, load: Loader, max_rows: int | None = None, wait: bool = True) -> DrainReport:
+def drain(session: AnySession, backend, load: Loader, max_rows: int | None = None, wait: bool = True) -> DrainReport:
     """Apply waiting rows to the backend in id order; on engine failure leave them, noted.
 
     With wait=False a busy writer lock ends the drain at once (report.busy): the rows stay for
@@ -111,7 +112,7 @@ def drain(session: Session, backend, load: Loader, max_rows: int | None = None, 
     return report
 
 
-def _drain_locked(session: Session, backend, load: Loader, max_rows: int | None, report: DrainReport) -> None:
+def _drain_locked(session: AnySession, backend, load: Loader, max_rows: int | None, report: DrainReport) -> None:
     """Drain while holding the backend's writer lock."""
     session.commit()  # start a fresh transaction: read state committed before the lock
     while max_rows is None or report.rows < max_rows:
@@ -130,7 +131,7 @@ def _drain_locked(session: Session, backend, load: Loader, max_rows: int | None,
         report.rows += len(rows)
 
 
-def _apply(rows: list[IndexQueue], backend, load: Loader, report: DrainReport) -> None:
+def _apply(rows: Sequence[IndexQueue], backend, load: Loader, report: DrainReport) -> None:
     """Apply the newest operation per case among `rows`."""
     latest: dict[int, str] = {}
     for row in rows:
@@ -142,7 +143,7 @@ def _apply(rows: list[IndexQueue], backend, load: Loader, report: DrainReport) -
     report.indexed += backend.index_many(docs)
 
 
-def _note_failure(session: Session, ids: list[int], exc: Exception) -> None:
+def _note_failure(session: AnySession, ids: list[int], exc: Exception) -> None:
     """Record an attempt on rows that could not be applied."""
     session.execute(
         update(IndexQueue)

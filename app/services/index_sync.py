@@ -13,12 +13,13 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Iterator
+from typing import cast
 
 from flask import current_app, has_app_context
-from sqlalchemy import event, func, inspect, select
+from sqlalchemy import Table, event, func, inspect, select
 from sqlalchemy.orm import Session, selectinload
 
-from app.extensions import db
+from app.extensions import AnySession, db
 from app.models import Case, CaseCitation, CaseSection, CaseTag, IndexQueue, Issuer, TaxonomyTerm
 from app.models.user import utcnow
 from app.services.search import backend
@@ -40,7 +41,7 @@ _TERM_FIELDS = ("code", "scheme")
 
 
 # ---- documents from the database ----------------------------------------------------------------
-def load_documents(session: Session, ids: list[int]) -> tuple[list[SearchDocument], list[int]]:
+def load_documents(session: AnySession, ids: list[int]) -> tuple[list[SearchDocument], list[int]]:
     """Search documents for the listed cases among `ids`, and the ids that must not be searchable
     (not public, or another publication of a listed case)."""
     query = select(Case).where(Case.id.in_(ids)).options(selectinload(Case.citations))
@@ -50,7 +51,7 @@ def load_documents(session: Session, ids: list[int]) -> tuple[list[SearchDocumen
     return docs, [i for i in ids if i not in shown]
 
 
-def listed_documents(session: Session) -> Iterator[SearchDocument]:
+def listed_documents(session: AnySession) -> Iterator[SearchDocument]:
     """Search documents of every listed case, streamed in id order (memory stays flat)."""
     last_id = 0
     while True:
@@ -65,7 +66,7 @@ def listed_documents(session: Session) -> Iterator[SearchDocument]:
         session.expunge_all()
 
 
-def listed_count(session: Session | None = None) -> int:
+def listed_count(session: AnySession | None = None) -> int:
     """Number of listed cases (what the index should hold)."""
     session = session or db.session
     return session.scalar(select(func.count()).select_from(Case).where(Case.is_listed)) or 0
@@ -83,7 +84,8 @@ def reindex(progress=None) -> int:
     with queue.writer_lock(db.session, engine):
         covered = db.session.scalar(select(func.max(IndexQueue.id))) or 0
         count = engine.rebuild(listed_documents(db.session), progress)
-        db.session.execute(IndexQueue.__table__.delete().where(IndexQueue.id <= covered))
+        # a mapped class's __table__ is a Table (typed as the general FromClause)
+        db.session.execute(cast(Table, IndexQueue.__table__).delete().where(IndexQueue.id <= covered))
         db.session.commit()
     sync()
     return count
@@ -98,7 +100,7 @@ def cleanup() -> list[str]:
         return []
 
 
-def status(session: Session | None = None) -> dict:
+def status(session: AnySession | None = None) -> dict:
     """Is the index in step? Outbox backlog, the oldest row's age, documents vs listed cases."""
     session = session or db.session
     engine = backend().health()
@@ -186,7 +188,7 @@ def _write_outbox(session: Session) -> None:
         cases |= set(session.scalars(select(Case.id).where(Case.issuer_id.in_(issuers))))
     if terms:
         cases |= set(session.scalars(select(CaseTag.case_id).where(CaseTag.term_id.in_(terms))))
-    cases.discard(None)  # type: ignore[arg-type]
+    cases.discard(None)
     if cases:
         queue.enqueue(session, sorted(cases))
         session.info[_DRAIN] = True

@@ -8,9 +8,10 @@ and drain after the commit.
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 from marshmallow import ValidationError
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 
 from app.extensions import db
 from app.models import Case, CaseRevision, CaseStatus, RevisionState, User
@@ -26,9 +27,9 @@ from app.services.revisions import apply_revision, get_case, get_revision
 def _move(revision: CaseRevision, allowed: tuple[str, ...], to: RevisionState, **values) -> None:
     """Change a revision's state only if it is still in `allowed` (safe against double clicks
     and two reviewers acting at once: the UPDATE's WHERE decides, not what we read earlier)."""
-    result = db.session.execute(
+    result = cast(CursorResult, db.session.execute(  # an UPDATE's result is a CursorResult (rowcount)
         update(CaseRevision).where(CaseRevision.id == revision.id, CaseRevision.state.in_(allowed))
-        .values(state=to, **values).execution_options(synchronize_session=False))
+        .values(state=to, **values).execution_options(synchronize_session=False)))
     if result.rowcount != 1:
         db.session.rollback()
         raise WorkflowError("stale_state", "该修订的状态已经改变，请刷新页面查看最新状态。")
@@ -66,7 +67,7 @@ def send_back(actor: User, revision_id: int, comment: str) -> CaseRevision:
     return revision
 
 
-def approve(actor: User, revision_id: int, comment: str = "", override_reason: str = "") -> CaseRevision:
+def approve(actor: User, revision_id: int, comment: str | None = "", override_reason: str = "") -> CaseRevision:
     """Publish a submitted revision: it replaces the public version; search follows at once.
 
     Remaining de-identification findings block publication unless the reviewer gives a reason.
@@ -109,8 +110,9 @@ def withdraw(actor: User, case_id: int, reason: str) -> Case:
         raise ValidationError({"reason": ["撤回时必须填写原因。"]})
     if len(reason) > 1000:
         raise ValidationError({"reason": ["原因不能超过 1000 字。"]})
-    result = db.session.execute(update(Case).where(Case.id == case.id, Case.is_public)
-                                .values(status=CaseStatus.WITHDRAWN).execution_options(synchronize_session=False))
+    result = cast(CursorResult, db.session.execute(  # an UPDATE's result is a CursorResult (rowcount)
+        update(Case).where(Case.id == case.id, Case.is_public)
+        .values(status=CaseStatus.WITHDRAWN).execution_options(synchronize_session=False)))
     if result.rowcount != 1:
         db.session.rollback()
         raise WorkflowError("not_published", "只有已发布的案例可以撤回。")
