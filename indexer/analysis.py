@@ -120,7 +120,7 @@ def _best_split(token: str) -> list[str]:
     n = len(token)
     route: dict[int, tuple[float, int]] = {n: (0.0, n)}
     for start in range(n - 1, -1, -1):
-        best = None
+        best: tuple[float, int] | None = None
         for end in range(start + 1, n + 1):
             if start == 0 and end == n:
                 continue
@@ -130,6 +130,7 @@ def _best_split(token: str) -> list[str]:
             score = math.log(piece_freq or 1) - log_total + route[end][0]
             if best is None or score > best[0]:
                 best = (score, end)
+        assert best is not None  # a one-character step is always allowed (callers pass ≥ 2 characters)
         route[start] = best
     pieces, start = [], 0
     while start < n:
@@ -242,7 +243,10 @@ def general_dictionary() -> dict[str, tuple[int, str]]:
     """jieba's default dictionary: word → (frequency, part-of-speech tag)."""
     import importlib.util
 
-    path = Path(importlib.util.find_spec("jieba").origin).parent / "dict.txt"
+    spec = importlib.util.find_spec("jieba")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("jieba is not installed: its dictionary (jieba/dict.txt) is needed")
+    path = Path(spec.origin).parent / "dict.txt"
     entries = {}
     with path.open(encoding="utf-8") as handle:
         for line in handle:

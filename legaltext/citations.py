@@ -141,8 +141,8 @@ class _Parser:
     def __init__(self, text: str):
         self.text = text
         self.out: list[Citation] = []
-        self.law: tuple[str, int | None] | None = None  # current law and version
-        self.named_law: tuple[str, int | None] | None = None  # last law named, for 该法/本法
+        self.law: tuple[str | None, int | None] | None = None  # current law and version (title None: not law)
+        self.named_law: tuple[str | None, int | None] | None = None  # last law named, for 该法/本法
         self.law_end = -1  # where the current law mention (or its last citation) ended
         self.pending_version: tuple[int, int] | None = None  # (year, end) of "2009年修正的"
         self.last: Citation | None = None

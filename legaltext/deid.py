@@ -540,7 +540,9 @@ def _party_names(text: str, known: frozenset) -> tuple[set[str], set[str], set[s
     loose ones are cut by rule and need confirmation; listed ones sit in a 、 list after a
     party position and end cleanly (证人张庆山、张文才证言).
     """
-    sure, loose, listed = set(), set(), set()
+    sure: set[str] = set()
+    loose: set[str] = set()
+    listed: set[str] = set()
     for m in _ROLE_RE.finditer(text):
         i = m.end()
         header = text[i:i + 1] in ("：", ":")

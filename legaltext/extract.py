@@ -18,6 +18,7 @@ import time
 import warnings
 import zipfile
 import zlib
+from typing import Any
 from xml.etree import ElementTree
 
 from defusedxml import DefusedXmlException
@@ -178,7 +179,7 @@ def _pdf_text(data: bytes, deadline: float) -> str:
         try:
             reader = pypdf.PdfReader(io.BytesIO(data))
             encrypted = reader.is_encrypted and not _pdf_decrypt(reader)
-            pages = None if encrypted else len(reader.pages)
+            pages = 0 if encrypted else len(reader.pages)
             if pages and pages <= MAX_PDF_PAGES:
                 texts = []
                 for page in reader.pages:
@@ -249,6 +250,7 @@ def _txt_text(data: bytes, deadline: float) -> str:
 
 
 def _decode(data: bytes) -> str:
+    encodings: tuple[str, ...]
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         encodings = ("utf-16",)
     else:
@@ -390,8 +392,8 @@ _COURT_HEADER = re.compile(r"(人民法院|人民检察院|判决书|裁定书|�
 def split_sections(text: str) -> dict:
     """Guess title, case number and keywords; cut the text into `{kind, heading, text}` sections."""
     paragraphs = [line for line in normalize_text(text).split("\n") if line]
-    result = {"title": "", "case_number": _find_case_number(paragraphs), "keywords": [],
-              "sections": []}
+    result: dict[str, Any] = {"title": "", "case_number": _find_case_number(paragraphs), "keywords": [],
+                              "sections": []}
     if result["case_number"]:  # the header line is now a field, not section text
         paragraphs = [p for p in paragraphs if _bare_case_number(p) != result["case_number"]]
     if paragraphs and _CASE_LABEL.fullmatch(paragraphs[0]):  # "案例一" on a line of its own
@@ -400,7 +402,9 @@ def split_sections(text: str) -> dict:
         result["title"] = _CASE_LABEL.sub("", paragraphs.pop(0), count=1)
     keywords = [i for i, p in enumerate(paragraphs[:5]) if _KEYWORDS.match(p)]
     if keywords:
-        words = _KEYWORDS.match(paragraphs.pop(keywords[0])).group("words")
+        keyword_line = _KEYWORDS.match(paragraphs.pop(keywords[0]))
+        assert keyword_line is not None  # keywords holds the indices of lines that match
+        words = keyword_line.group("words")
         result["keywords"] = [w for w in re.split(r"[\s、，,；;]+", words) if w]
     headings = _top_level(paragraphs, [match_heading(p) for p in paragraphs])
     write_up = any(h and h[0] in _BODY_KINDS for h in headings)
@@ -428,9 +432,9 @@ def _top_level(paragraphs: list[str], headings: list) -> list:
 
 def _cut(paragraphs: list[str], headings: list, judgment: bool) -> list[dict]:
     sections: list[dict] = []
-    current = {"kind": "other", "heading": "", "lines": [], "state": None}
+    current: dict[str, Any] = {"kind": "other", "heading": "", "lines": [], "state": None}
     for index, (paragraph, heading) in enumerate(zip(paragraphs, headings)):
-        new = None
+        new: dict[str, Any] | None = None
         if heading:
             kind, label, rest = heading
             new = {"kind": kind, "heading": label, "lines": [rest] if rest else [], "state": kind}

@@ -20,8 +20,9 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from indexer.analysis import analysis_version
 from indexer.backends.base import (
@@ -72,7 +73,7 @@ def facet_field(name: str) -> str:
 
 def mappings() -> dict:
     """One mapping for both engines; `_meta` records what built the index."""
-    properties = {name: {"type": "text", "analyzer": "words", "copy_to": "all"} for name in FIELDS}
+    properties: dict[str, Any] = {name: {"type": "text", "analyzer": "words", "copy_to": "all"} for name in FIELDS}
     properties["all"] = {"type": "text", "analyzer": "words"}
     properties.update({facet_field(name): {"type": "keyword"} for name in FACETS + FILTER_ONLY})
     properties["id"] = {"type": "long"}
@@ -91,7 +92,7 @@ def index_lines(index: str, doc: SearchDocument) -> str:
 
 def to_source(doc: SearchDocument) -> dict:
     """The stored form of a search document."""
-    source = {name: doc.fields.get(name, "") for name in FIELDS}
+    source: dict[str, Any] = {name: doc.fields.get(name, "") for name in FIELDS}
     source.update({facet_field(name): list(doc.facets.get(name, [])) for name in FACETS + FILTER_ONLY})
     source.update(id=doc.id, sort_date=doc.sort_date, text=doc.text)
     return source
@@ -115,7 +116,7 @@ def phrase_clauses(phrase: Phrase, weighted: bool) -> list[dict]:
     return clauses
 
 
-def build_query(request: SearchRequest, common: set[str] = frozenset()) -> dict:
+def build_query(request: SearchRequest, common: Collection[str] = frozenset()) -> dict:
     """The bool query for a request (no sort, paging or aggregations)."""
     query: ParsedQuery = request.query
     must, must_not, filters = [], [], []

@@ -88,12 +88,14 @@ class ElasticsearchClient(EngineClient):
     def __init__(self, settings: ConnectionSettings):
         from elasticsearch import Elasticsearch
 
-        auth = {"basic_auth": (settings.username, settings.password)} if settings.username else {}
+        auth: dict[str, Any] = {"basic_auth": (settings.username, settings.password)} if settings.username else {}
         if settings.api_key:
             auth = {"api_key": settings.api_key}
         self.timeout = settings.timeout
+        # ca_certs may be None (no CA file given): the client hands it to NodeConfig.ca_certs, an Optional[str],
+        # but its signature says str only.
         self._client = Elasticsearch(
-            settings.url, verify_certs=settings.verify_certs, ca_certs=settings.ca_certs,
+            settings.url, verify_certs=settings.verify_certs, ca_certs=settings.ca_certs,  # type: ignore[arg-type]
             request_timeout=settings.timeout, max_retries=1, retry_on_timeout=False, **auth,
         )
 

@@ -15,7 +15,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 
 from indexer.analysis import analysis_version
@@ -85,6 +85,8 @@ class Fts5Backend:
         if name is None:
             self._create_empty()
             name = self._current_name()
+            if name is None:  # CURRENT removed or emptied between creating and reading it
+                raise SearchUnavailable("index directory has no live index")
         cached = getattr(self._local, "conn", None)
         if cached and cached[0] == name:
             return cached[1]
@@ -349,7 +351,7 @@ def _common_terms(conn: sqlite3.Connection, query: ParsedQuery) -> set[str]:
     return common if len(common) < len(terms) else set()
 
 
-def _where(request: SearchRequest, common: set[str] = frozenset()) -> tuple[str, list, bool]:
+def _where(request: SearchRequest, common: Collection[str] = frozenset()) -> tuple[str, list, bool]:
     """SQL WHERE clause and parameters for a request; the third value says if FTS is used."""
     query: ParsedQuery = request.query
     clauses: list[str] = []
@@ -424,7 +426,7 @@ def _distinctive_terms(conn: sqlite3.Connection, columns) -> list[str]:
         return []
     conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocab USING fts5vocab(main, fts, row)")
     total = conn.execute("SELECT count(*) FROM docs").fetchone()[0]
-    candidates = sorted(tf, key=tf.get, reverse=True)[:SIMILAR_CANDIDATES]
+    candidates = sorted(tf, key=lambda t: tf[t], reverse=True)[:SIMILAR_CANDIDATES]
     marks = ", ".join("?" * len(candidates))
     df = dict(conn.execute(f"SELECT term, doc FROM temp.vocab WHERE term IN ({marks})", candidates).fetchall())
     scored = [(tf[t] * math.log(total / df[t]), t) for t in candidates if 2 <= df.get(t, 0) < total]
