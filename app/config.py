@@ -6,6 +6,7 @@ lays a mapping over it. Code reads settings from `current_app.config[...]` only:
 """
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -56,7 +57,7 @@ def _read(env: Env, overrides: dict[str, Any]) -> dict[str, Any]:
         "DEBUG": app_env == "development",
         "INSTANCE_PATH": str(instance),
         "SECRET_KEY": env.str("SECRET_KEY", "") or _secret_key(instance),
-        "LOG_LEVEL": env.log_level("LOG_LEVEL", "INFO"),
+        "LOG_LEVEL": env.log_level("LOG_LEVEL", logging.INFO),
         # Database: SQLite file by default, PostgreSQL in production (postgresql+psycopg://…).
         "SQLALCHEMY_DATABASE_URI": env.str("DATABASE_URL", f"sqlite:///{instance / 'yianshifa.sqlite3'}"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 
 from sqlalchemy import select
 
@@ -49,7 +50,7 @@ def to_record(case: Case) -> dict:
 
 
 def upsert(data: dict, terms: list[TaxonomyTerm], issuers: IssuerCache, existing: Case | None = None,
-           looked_up: bool = False, resolver: linking.ArticleResolver | None = None) -> tuple[Case, str]:
+           looked_up: bool = False, resolver: linking.Resolver | None = None) -> tuple[Case, str]:
     """Create or update the case with data's source_id; return (case, created|updated|unchanged).
 
     `data` is the output of CaseRecordSchema.load. Automatic tags are recomputed; tags a
@@ -75,7 +76,7 @@ def upsert(data: dict, terms: list[TaxonomyTerm], issuers: IssuerCache, existing
 
 def existing_by_source_id(source_ids: list[str]) -> dict[str, Case]:
     """Cases already stored for these interchange ids (one query)."""
-    rows = db.session.scalars(select(Case).where(Case.source_id.in_(source_ids))) if source_ids else []
+    rows: Iterable[Case] = db.session.scalars(select(Case).where(Case.source_id.in_(source_ids))) if source_ids else []
     return {case.source_id: case for case in rows}
 
 

@@ -35,6 +35,7 @@ def personal_data(record: dict) -> list[FindingView]:
     sections = record.get("sections", [])
     out = []
     for f in deid.find_in_case(sections, record.get("title", "")):
+        assert f.section is not None  # find_in_case always says where: TITLE or a section index
         text = record.get("title", "") if f.section == deid.TITLE else sections[f.section].get("text", "")
         where = "标题" if f.section == deid.TITLE else f"第 {f.section + 1} 段"
         out.append(FindingView(f.kind, f.label, f.text, f.suggestion, where,

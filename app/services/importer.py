@@ -109,11 +109,12 @@ def import_files(
         for number, text, decode_error in read_lines(Path(path)):
             problems = [("_line", decode_error)] if decode_error else []
             data = None
-            if not problems:
+            if not problems and text is not None:  # text is None only with a decode error
                 data, problems = parse_line(text)
             if problems:
                 report.add_failure(str(path), number, problems)
             else:
+                assert data is not None  # parse_line returns a record whenever it finds no problems
                 writer.add(str(path), number, data)
             if on_line:
                 on_line()

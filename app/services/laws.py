@@ -174,7 +174,8 @@ def find_article(title: str, number: int, sub: int = 0, version_year: int | None
         if dated:
             return dated[0]
     current = [a for a in rows if a.law.is_current]
-    return (current or rows or [None])[0]
+    candidates = current or rows
+    return candidates[0] if candidates else None
 
 
 def get_current_law(name: str) -> Law | None:
@@ -284,5 +285,5 @@ def search_articles(q: str, limit: int = 10) -> list[ArticleHit]:
         select(CaseCitation.article_id, func.count(func.distinct(CaseCitation.case_id)))
         .join(Case, Case.id == CaseCitation.case_id)
         .where(CaseCitation.article_id.in_(ids), Case.is_listed)
-        .group_by(CaseCitation.article_id)).all())
+        .group_by(CaseCitation.article_id)).tuples().all())
     return [ArticleHit(articles[i], counts.get(i, 0)) for i in ids if i in articles]

@@ -1,11 +1,19 @@
 """法条联动: every case linked to the articles it cites, resolved against the laws we hold."""
 from __future__ import annotations
 
+from typing import Protocol
+
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import CaseCitation, Law, LawArticle
 from legaltext.citations import parse_citations
+
+
+class Resolver(Protocol):
+    """Anything that maps a citation (law title, number, sub, version year) to an article id or None."""
+
+    def resolve(self, law: str | None, number: int, sub: int, version: int | None, /) -> int | None: ...
 
 
 class ArticleResolver:
@@ -37,9 +45,10 @@ class ArticleResolver:
         return self.current.get(key) or self.any.get(key)
 
 
-def extract(case, resolver: ArticleResolver) -> list[CaseCitation]:
+def extract(case, resolver: Resolver) -> list[CaseCitation]:
     """The case's distinct citations, section by section (antecedents never cross sections)."""
-    seen, out = set(), []
+    seen: set[tuple] = set()
+    out: list[CaseCitation] = []
     for text in [case.title] + [s.text for s in case.sections]:
         for cite in parse_citations(text):
             if cite.key() in seen:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
@@ -35,8 +36,8 @@ def readable_lines(record: dict | None, tags: dict | None) -> list[str]:
     if not record:
         return []
     lines = [f"{label}：{record[name]}" for name, label in FIELD_LABELS if record.get(name)]
-    issuer = record.get("issuer") or {}
-    lines.append(f"发布机关：{issuer.get('name', '')}（{ISSUER_KINDS.get(issuer.get('kind'), '')}）")
+    issuer: dict[str, Any] = record.get("issuer") or {}
+    lines.append(f"发布机关：{issuer.get('name', '')}（{ISSUER_KINDS.get(issuer.get('kind', ''), '')}）")
     if record.get("keywords"):
         lines.append("关键词：" + "、".join(record["keywords"]))
     for scheme, label in (("hot_issue", "热点问题"), ("law_topic", "法律部门")):

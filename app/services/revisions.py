@@ -133,8 +133,7 @@ def editor_state(actor: User, case_id: int | None) -> dict:
     """What the editor starts from: record, tag keys, overrides and the working revision."""
     if case_id is None:
         require(actor, "case.edit")
-        require_organisation(actor)
-        org = actor.organisation
+        org = require_organisation(actor)
         record = {"issuer": {"name": org.name, "kind": org.kind}, "region": org.region or "", "sections": [
             {"kind": "facts", "heading": "基本案情", "text": ""}]}
         return {"case": None, "revision": None, "record": record, "overrides": {}, "tags": None}
@@ -175,9 +174,9 @@ def dashboard(actor: User, page: int = 1) -> DashboardPage:
     cases = list(db.session.scalars(select(Case).where(Case.issuer_id == org)
                                     .order_by(Case.updated_at.desc(), Case.id.desc())
                                     .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
-    counts = {state: sum(1 for r in working if r.state == state) for state in WORKING_STATES}
+    counts: dict[str, int] = {state: sum(1 for r in working if r.state == state) for state in WORKING_STATES}
     counts.update(db.session.execute(select(Case.status, func.count()).where(
-        Case.issuer_id == org, Case.status != CaseStatus.DRAFT).group_by(Case.status)).all())
+        Case.issuer_id == org, Case.status != CaseStatus.DRAFT).group_by(Case.status)).tuples().all())
     return DashboardPage(working, cases, total, page, pages, counts)
 
 
@@ -215,10 +214,11 @@ def withdrawal_notice(case: Case) -> AuditEvent | None:
 
 
 # ---- writing -------------------------------------------------------------------------------
-def require_organisation(actor: User) -> None:
-    """A publisher without an organisation cannot publish anything (an admin must assign one)."""
+def require_organisation(actor: User) -> Issuer:
+    """A publisher without an organisation cannot publish anything (an admin must assign one); returns it."""
     if actor.organisation is None:
         raise PermissionDenied("您的账号尚未关联发布机构，请联系管理员。")
+    return actor.organisation
 
 
 def _new_source_id(org: Issuer) -> str:
@@ -229,7 +229,7 @@ def _new_source_id(org: Issuer) -> str:
 def _validated(actor: User, raw: dict, case: Case | None) -> dict:
     """The record loaded through CaseRecordSchema, with issuer and source_id fixed by the service."""
     raw = dict(raw)
-    org = actor.organisation if case is None else case.issuer
+    org = require_organisation(actor) if case is None else case.issuer
     raw["issuer"] = {"name": org.name, "kind": org.kind}  # publishers publish as their own body
     if case is not None:
         raw["source_id"] = case.source_id  # the interchange id never changes once created
@@ -294,7 +294,9 @@ def _baseline_revision(case: Case) -> None:
     """Keep the public version of an imported case as revision 1, so history starts from it."""
     if db.session.scalar(select(CaseRevision.id).filter_by(case_id=case.id).limit(1)):
         return
-    record, tags = public_snapshot(case)
+    snapshot = public_snapshot(case)
+    assert snapshot is not None  # only called for a case that was public
+    record, tags = snapshot
     db.session.add(CaseRevision(case=case, number=1, state=RevisionState.PUBLISHED, record=record, tags=tags,
                                 tag_overrides={}, reviewed_at=case.updated_at, review_comment=None))
     db.session.flush()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -206,7 +207,7 @@ class _Labels:
             return list(dict.fromkeys(v if (name, v) in self._terms else by_name.get(v, v) for v in values))
         if name == "issuer":
             names = [v for v in values if not v.isdigit()]
-            ids = db.session.scalars(select(Issuer.id).where(Issuer.name.in_(names))) if names else []
+            ids: Iterable[int] = db.session.scalars(select(Issuer.id).where(Issuer.name.in_(names))) if names else []
             return list(dict.fromkeys([v for v in values if v.isdigit()] + [str(i) for i in ids]))
         return values
 

@@ -87,7 +87,10 @@ def import_drafts(actor: User, filename: str, data: bytes, submit_all: bool = Fa
 def _import_line(actor: User, text: str, submit_all: bool, report, name: str, number: int) -> None:
     """Save one JSONL line as a draft of the actor's organisation, noting the outcome in `report`."""
     data, problems = importer.parse_line(text)
-    org = actor.organisation
+    if data is None:  # not JSON, or not a valid record
+        report.add_failure(name, number, problems)
+        return
+    org = require_organisation(actor)
     if not problems and (data["issuer"]["name"], data["issuer"]["kind"]) != (org.name, org.kind):
         problems = [("issuer", f"只能导入本机构（{org.name}）发布的案例。")]
     existing = db.session.scalar(select(Case).filter_by(source_id=data["source_id"])) if not problems else None

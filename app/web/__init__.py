@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import (
@@ -106,7 +107,7 @@ def _search_args(fixed: dict[str, str] | None = None) -> tuple[dict | None, dict
     try:
         return SearchArgsSchema().load(raw), None
     except ValidationError as exc:
-        return None, exc.messages
+        return None, exc.messages_dict  # a schema's load errors are always a dict
 
 
 def _results(template: str, fixed: dict | None = None, **context):
@@ -208,8 +209,8 @@ def law(name: str):
     if record is None and department is None:
         abort(404)
     term = catalog.term_by_name("law_topic", department) if department else None
-    crumbs = [("首页", url_for("web.home")), ("法律部门", url_for("web.topics"))]
-    if term:
+    crumbs: list[tuple[str, str | None]] = [("首页", url_for("web.home")), ("法律部门", url_for("web.topics"))]
+    if term and department:
         crumbs.append((department, url_for("web.law_topic", code=term.code)))
     crumbs.append((name, None))
     articles = laws_service.current_articles(record.title) if record else []
@@ -286,7 +287,7 @@ def healthz():
     """Database and search state: "ok"; "degraded" (200) when the index lags the database; 503 when down."""
     try:
         db.session.execute(text("SELECT 1"))
-        database = {"ok": True}
+        database: dict[str, Any] = {"ok": True}
     except Exception as exc:  # any driver error means "down" here
         db.session.rollback()
         database = {"ok": False, "error": type(exc).__name__}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
@@ -15,7 +16,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 def _user_form() -> dict:
     """The account fields an admin posted."""
-    data = {name: request.form.get(name, "").strip() for name in ("username", "display_name", "role")}
+    data: dict[str, Any] = {name: request.form.get(name, "").strip() for name in ("username", "display_name", "role")}
     data["organisation_id"] = request.form.get("organisation_id", type=int)
     if request.form.get("password"):
         data["password"] = request.form["password"]
