@@ -6,6 +6,7 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -90,10 +91,11 @@ def duplicate_report(as_json: bool) -> None:
     """List the cases published more than once: canonical version, other publications, why."""
     groups = duplicates.link_duplicates()
     db.session.commit()
-    rows = [{"canonical": {"id": g.canonical.id, "source_id": g.canonical.source_id, "title": g.canonical.title,
-                           "document_number": g.canonical.document_number},
-             "others": [{"id": o.id, "source_id": o.source_id, "title": o.title} for o in g.others],
-             "reasons": g.reasons} for g in groups]
+    rows: list[dict[str, Any]] = [
+        {"canonical": {"id": g.canonical.id, "source_id": g.canonical.source_id, "title": g.canonical.title,
+                       "document_number": g.canonical.document_number},
+         "others": [{"id": o.id, "source_id": o.source_id, "title": o.title} for o in g.others],
+         "reasons": g.reasons} for g in groups]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return
