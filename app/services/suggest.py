@@ -69,7 +69,7 @@ def _like_pattern(text: str) -> str:
 def _words(text: str, limit: int) -> list[Suggestion]:
     """Vocabulary words containing `text` (prefix matches first) and the legal terms an everyday
     phrase stands for (醉驾 → 危险驾驶); at most PER_KIND of a kind, dictionary words only if found."""
-    found = [(t, "法律用语", None) for t in synonyms().get(text, ())]
+    found: list[tuple[str, str, str | None]] = [(t, "法律用语", None) for t in synonyms().get(text, ())]
     found += sorted(((w, k, code) for w, k, code in _vocabulary() if text in w and w != text),
                     key=lambda item: not item[0].startswith(text))
     out: list[Suggestion] = []
