@@ -258,3 +258,10 @@ def test_a_query_with_no_searchable_words_finds_nothing_and_says_why(seeded_clie
     assert body["total"] == 0 and body["hits"] == [] and body["notice"]["code"] == "no_searchable_words"
     page = seeded_client.get("/search", query_string={"q": q}).get_data(as_text=True)
     assert "没有可检索的文字" in page and "共 0 件案例" in page
+
+
+@pytest.mark.parametrize("issuer", ["²", "9" * 30, "\x04", "0", "12a"])
+def test_odd_issuer_filters_find_nothing_rather_than_fail(seeded_client, issuer):
+    """Found by the schemathesis run: "²".isdigit() is true, and int("²") raised — a 500."""
+    response = seeded_client.get("/api/v1/search", query_string={"issuer": issuer})
+    assert response.status_code == 200 and response.get_json()["total"] == 0

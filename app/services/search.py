@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -193,6 +192,10 @@ def last_page(total: int, per_page: int) -> int:
     return max(1, min(-(-total // per_page), RESULT_WINDOW // per_page))
 
 
+# An issuer id as the index keys it: ASCII digits that fit a database integer ("²".isdigit() is true).
+_ISSUER_ID = re.compile(r"[1-9][0-9]{0,17}")
+
+
 class _Labels:
     """Facet keys ⇄ display labels: terms by code, issuers by id (both renamable), kinds by code."""
 
@@ -206,9 +209,11 @@ class _Labels:
             by_name = {n: c for (scheme, c), n in self._terms.items() if scheme == name}
             return list(dict.fromkeys(v if (name, v) in self._terms else by_name.get(v, v) for v in values))
         if name == "issuer":
-            names = [v for v in values if not v.isdigit()]
-            ids: Iterable[int] = db.session.scalars(select(Issuer.id).where(Issuer.name.in_(names))) if names else []
-            return list(dict.fromkeys([v for v in values if v.isdigit()] + [str(i) for i in ids]))
+            names = [v for v in values if not _ISSUER_ID.fullmatch(v)]
+            found = db.session.execute(select(Issuer.name, Issuer.id).where(Issuer.name.in_(names))).all() if names else []
+            ids = [str(i) for _, i in found]
+            unknown = [v for v in names if v not in {n for n, _ in found}]  # kept: they match nothing, as asked
+            return list(dict.fromkeys([v for v in values if _ISSUER_ID.fullmatch(v)] + ids + unknown))
         return values
 
     def label(self, name: str, value: str) -> str:
@@ -218,7 +223,7 @@ class _Labels:
         if name == "issuer_kind":
             return ISSUER_KIND_SHORT.get(value) or ISSUER_KINDS.get(value, value)
         if name == "issuer":
-            if value not in self._issuers and value.isdigit():
+            if value not in self._issuers and _ISSUER_ID.fullmatch(value):
                 issuer = db.session.get(Issuer, int(value))
                 self._issuers[value] = issuer.name if issuer else value
             return self._issuers.get(value, value)
