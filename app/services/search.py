@@ -210,7 +210,7 @@ class _Labels:
             return list(dict.fromkeys(v if (name, v) in self._terms else by_name.get(v, v) for v in values))
         if name == "issuer":
             names = [v for v in values if not _ISSUER_ID.fullmatch(v)]
-            found = db.session.execute(select(Issuer.name, Issuer.id).where(Issuer.name.in_(names))).all() if names else []
+            found = db.session.execute(select(Issuer.name, Issuer.id).where(Issuer.name.in_(names))).all()
             ids = [str(i) for _, i in found]
             unknown = [v for v in names if v not in {n for n, _ in found}]  # kept: they match nothing, as asked
             return list(dict.fromkeys([v for v in values if _ISSUER_ID.fullmatch(v)] + ids + unknown))
