@@ -6,7 +6,10 @@ Rankers:
   unigram  BM25 k1=1.2 b=0.75 over single characters, in-process
 
 Metrics: nDCG@10 on cases_dev.jsonl (graded 0/1/2, unjudged = 0; ideal DCG from
-all judged grades of the query) and success@10 on known_dev.jsonl.
+all judged grades of the query) and success@10 on known_dev.jsonl. The judged pools come from
+earlier rankers' top results, so a different ranker meets unjudged cases that count as 0: the
+table also gives how many of its top 10 were unjudged, and the condensed nDCG@10 (unjudged
+results skipped, the first 10 judged ones scored; Sakai 2007), which does not punish novelty.
 
 Run from the repository root (stdlib only):
   .venv/bin/python bench/relevance.py --base http://127.0.0.1:8000
@@ -110,14 +113,19 @@ def ndcg_at(ranked: list[str], judged: dict[str, int], gain, k: int = CUTOFF) ->
     return actual / ideal if ideal > 0 else 0.0
 
 
+CONDENSED_DEPTH = 50  # results fetched to find 10 judged ones for the condensed nDCG
+
+
 def eval_cases(ranker, queries: list[dict], gain) -> list[dict]:
-    """Per-query nDCG@10 rows for the graded query set."""
+    """Per-query nDCG@10 rows (also unjudged count and condensed nDCG@10) for the graded query set."""
     rows = []
     for item in queries:
-        ranked = ranker.search(item["query"], CUTOFF)
+        deep = ranker.search(item["query"], CONDENSED_DEPTH)
+        ranked = deep[:CUTOFF]
         score = ndcg_at(ranked, item["grades"], GAINS[gain])
-        rows.append({"qid": item["qid"], "query": item["query"], "ndcg10": score,
-                     "top": ranked})
+        condensed = ndcg_at([d for d in deep if d in item["grades"]], item["grades"], GAINS[gain])
+        rows.append({"qid": item["qid"], "query": item["query"], "ndcg10": score, "condensed10": condensed,
+                     "unjudged10": sum(d not in item["grades"] for d in ranked), "top": ranked})
     return rows
 
 
@@ -143,6 +151,8 @@ def evaluate(ranker, cases_q: list[dict], known_q: list[dict], gain: str) -> dic
     known_rows = eval_known(ranker, known_q)
     return {
         "ndcg10": mean([row["ndcg10"] for row in case_rows]),
+        "condensed10": mean([row["condensed10"] for row in case_rows]),
+        "unjudged10": sum(row["unjudged10"] for row in case_rows),
         "success10": mean([row["success10"] for row in known_rows]),
         "cases": case_rows,
         "known": known_rows,
@@ -153,7 +163,7 @@ def print_verbose(name: str, result: dict) -> None:
     """Per-query lines for one ranker."""
     print(f"\n== {name}: cases_dev nDCG@10 ==")
     for row in result["cases"]:
-        print(f"  {row['qid']}  {row['ndcg10']:.3f}  {row['query']}")
+        print(f"  {row['qid']}  {row['ndcg10']:.3f}  {row['condensed10']:.3f}  {row['unjudged10']:>2}  {row['query']}")
     print(f"== {name}: known_dev rank of target ==")
     for row in result["known"]:
         rank = row["rank"] if row["rank"] else "-"
@@ -163,11 +173,12 @@ def print_verbose(name: str, result: dict) -> None:
 def print_table(results: dict, errors: dict, gain: str) -> None:
     """Summary table: one row per ranker."""
     print(f"\nnDCG@10 gain: {GAIN_LABELS[gain]} (--gain {gain})")
-    print(f"{'ranker':<10} {'nDCG@10':>8} {'success@10':>11}")
+    print(f"{'ranker':<10} {'nDCG@10':>8} {'success@10':>11} {'condensed':>10} {'unjudged@10':>12}")
     for name in RANKERS:
         if name in results:
             res = results[name]
-            print(f"{name:<10} {res['ndcg10']:>8.3f} {res['success10']:>11.3f}")
+            print(f"{name:<10} {res['ndcg10']:>8.3f} {res['success10']:>11.3f} {res['condensed10']:>10.3f}"
+                  f" {res['unjudged10']:>12}")
         elif name in errors:
             print(f"{name:<10} {'n/a':>8} {'n/a':>11}   ({errors[name]})")
 

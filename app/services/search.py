@@ -28,6 +28,10 @@ def make_backend(config):
     """The backend named by SEARCH_BACKEND."""
     name = config["SEARCH_BACKEND"]
     if name == "embedded":
+        from indexer.backends.tantivy import TantivyBackend
+
+        return TantivyBackend(config["SEARCH_INDEX_PATH"])
+    if name == "fts5":  # the previous embedded engine, kept only until the benchmarks compared both
         from indexer.backends.fts5 import Fts5Backend
 
         return Fts5Backend(config["SEARCH_INDEX_PATH"], time_budget_ms=config["SEARCH_TIME_BUDGET_MS"])
