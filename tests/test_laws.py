@@ -51,8 +51,14 @@ def test_import_is_idempotent_and_newest_version_is_current(app, tmp_path):
     assert law.department == "经济法" and law.kind == "法律" and law.short_name == "示例法"
 
 
+def high_rise_case(client) -> dict:
+    """The search hit for the seed case about an object thrown from a building (cites 民法典 1254)."""
+    hits = client.get("/api/v1/search", query_string={"q": "高空抛物"}).get_json()["hits"]
+    return next(h for h in hits if h["title"] == "张某某诉某物业公司等财产损害赔偿案")
+
+
 def test_case_api_lists_citations_resolved_to_articles(seeded_client):
-    hit = seeded_client.get("/api/v1/search", query_string={"q": "高空抛物"}).get_json()["hits"][0]
+    hit = high_rise_case(seeded_client)
     case = seeded_client.get(f"/api/v1/cases/{hit['id']}").get_json()
     assert {"law": "中华人民共和国民法典", "article": "第一千二百五十四条", "number": 1254, "resolved": True}.items() \
         <= case["citations"][0].items()
@@ -66,7 +72,7 @@ def test_repealed_law_citations_are_kept_unresolved(seeded_app):
 
 
 def test_case_page_shows_cited_article_text_in_place(seeded_client):
-    hit = seeded_client.get("/api/v1/search", query_string={"q": "高空抛物"}).get_json()["hits"][0]
+    hit = high_rise_case(seeded_client)
     page = seeded_client.get(f"/cases/{hit['id']}").get_data(as_text=True)
     assert '<details class="citation">' in page and "《民法典》第一千二百五十四条" in page
     assert "禁止从建筑物中抛掷物品" in page  # the article's own text, no page jump needed

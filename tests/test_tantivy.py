@@ -229,7 +229,7 @@ def test_date_sort_pages_are_consistent(tmp_path):
     dates = [by_id[i].sort_date or "0" for i in whole]
     assert dates == sorted(dates, reverse=True)
     ranked = backend.search(SearchRequest(per_page=60, **(request | {"sort": "relevance"}))).ids
-    for day in {by_id[i].sort_date for i in whole}:  # within a day: by relevance (then id), as the relevance order has them
+    for day in {by_id[i].sort_date for i in whole}:  # within a day: by relevance, as in the relevance order
         assert [i for i in whole if by_id[i].sort_date == day] == [i for i in ranked if by_id[i].sort_date == day]
 
 

@@ -241,12 +241,14 @@ def versions_of(title: str, number: int, sub: int = 0) -> list[LawArticle]:
 
 
 def article_index():
-    """The embedded article index (beside the case index)."""
+    """The embedded article index (beside the case index), one per app: it keeps its index open."""
     from flask import current_app
 
     from indexer.articles import ArticleIndex
 
-    return ArticleIndex(current_app.config["SEARCH_INDEX_PATH"])
+    if "article_index" not in current_app.extensions:
+        current_app.extensions["article_index"] = ArticleIndex(current_app.config["SEARCH_INDEX_PATH"])
+    return current_app.extensions["article_index"]
 
 
 def rebuild_article_index() -> int:

@@ -67,7 +67,7 @@ COMMIT_EVERY = 20_000  # documents per commit while rebuilding (bounded memory)
 REPEAT = {name: round(weight) for name, weight in FIELD_WEIGHTS.items() if weight >= 1}
 MATCH_ONLY = tuple(name for name in FIELDS if name not in REPEAT)
 LENGTH_SCALE = 2.0
-PAD = "ꙮ"  # a letter no query term can be (query terms need a word-like character; _words drops it)
+PAD = "ꙮ"  # a letter no query term can be (query terms need a word-like character; analyze_term drops it)
 COMMON_SHARE = 0.2  # a free term in more than this share of documents adds matches, not ranking
 COMMON_MIN_DOCS = 1000  # below this, every query is cheap: keep every term
 
@@ -137,24 +137,20 @@ def _token_count(text: str) -> int:
     return text.count(" ") + 1 if text else 0
 
 
-def add_weighted_text(out: tantivy.Document, fields: dict[str, str]) -> None:
-    """`all`: each field repeated by its weight, padded to LENGTH_SCALE × the unweighted length."""
-    weighted = plain = 0
-    for name in FIELDS:
-        text = fields.get(name, "")
-        if not text:
-            continue
-        tokens = _token_count(text)
-        plain += tokens
-        if name in REPEAT:
-            for _ in range(REPEAT[name]):
-                out.add_text("all", text)
-            weighted += REPEAT[name] * tokens
-        else:
-            out.add_text("match_only", text)
+def add_weighted(out: tantivy.Document, field: str, parts: Iterable[tuple[str, int]], unscored_tokens: int = 0) -> None:
+    """Fill `field` with each (pre-segmented text, weight) repeated `weight` times, then pad it to
+    LENGTH_SCALE × the unweighted length (plus `unscored_tokens` kept in other fields)."""
+    weighted, plain = 0, unscored_tokens
+    for text, repeat in parts:
+        if text:
+            tokens = _token_count(text)
+            plain += tokens
+            weighted += repeat * tokens
+            for _ in range(repeat):
+                out.add_text(field, text)
     padding = round(LENGTH_SCALE * plain) - weighted
     if padding > 0:
-        out.add_text("all", (PAD + " ") * padding)
+        out.add_text(field, (PAD + " ") * padding)
 
 
 def similar_terms(doc: SearchDocument) -> list[tuple[str, int]]:
@@ -172,7 +168,11 @@ def to_document(doc: SearchDocument) -> tantivy.Document:
     out = tantivy.Document()
     out.add_integer("id", doc.id)
     out.add_integer("date_key", date_key(doc))
-    add_weighted_text(out, doc.fields)
+    add_weighted(out, "all", ((doc.fields.get(name, ""), repeat) for name, repeat in REPEAT.items()),
+                 unscored_tokens=sum(_token_count(doc.fields.get(name, "")) for name in MATCH_ONLY))
+    for name in MATCH_ONLY:
+        if doc.fields.get(name):
+            out.add_text("match_only", doc.fields[name])
     out.add_text("chars", " ".join(_WHITESPACE.sub(SPACE, doc.text)))
     for name in FACETS + FILTER_ONLY:
         for value in dict.fromkeys(doc.facets.get(name, [])):  # distinct: counts are documents
@@ -182,7 +182,7 @@ def to_document(doc: SearchDocument) -> tantivy.Document:
 
 
 # ---- query building: every value is a term, never query syntax ----------------------------------
-def _words(text: str) -> list[str]:
+def analyze_term(text: str) -> list[str]:
     """Tokens of a term as the index holds them (a term like 3.5 is two tokens)."""
     return [t for t in WORDS.analyze(text) if t != PAD]
 
@@ -211,7 +211,7 @@ def term_clause(term: str, weight: float = 1.0) -> Query:
 
     A term the tokenizer splits (3.5) must also occur as exact text.
     """
-    tokens = _words(term)
+    tokens = analyze_term(term)
     if not tokens:
         return Query.empty_query()
     scored = _all_of("all", tokens)
@@ -255,7 +255,7 @@ def build_query(request: SearchRequest, common: set[str] = frozenset(),
     return Query.boolean_query(clauses)
 
 
-# ---- the backend ---------------------------------------------------------------------------------
+# ---- a directory of indexes with a CURRENT pointer -----------------------------------------------
 class _Live:
     """One opened live index: its directory name, the tantivy index and the meta.json it was read at."""
 
@@ -263,53 +263,71 @@ class _Live:
         self.name, self.index, self.meta = name, index, meta
 
 
-class TantivyBackend:
-    """SearchBackend on tantivy indexes in one directory."""
+class IndexDirectory:
+    """Tantivy indexes side by side in one directory; CURRENT names the live one.
 
-    def __init__(self, directory: str | os.PathLike, lock_timeout: float = 30.0):
-        self.directory = Path(directory)
-        self._lock = FileLock(self.directory / "lock", lock_timeout)
+    New indexes are built beside the live one and made live by replacing CURRENT (atomic);
+    readers notice a new CURRENT or a new commit (meta.json replaced) by two stat calls.
+    """
+
+    def __init__(self, path: str | os.PathLike, schema: tantivy.Schema, schema_version: str):
+        self.path = Path(path)
+        self.schema = schema
+        self.schema_version = schema_version
         self._open_lock = threading.Lock()
         self._live: _Live | None = None
-        self._similar_cache: dict[tuple, list[int]] = {}
-        self._facet_cache: dict[tuple, dict] = {}
+        self._current: tuple[tuple, str | None] | None = None  # (stat of CURRENT, its content)
 
-    # ---- directories and readers -----------------------------------------------------------
-    def _current_name(self) -> str | None:
-        """Name of the live index directory, or None if no index was ever built."""
+    def current_name(self) -> str | None:
+        """Name of the live index directory, or None if there is none (never built, or a legacy file)."""
         try:
-            return (self.directory / "CURRENT").read_text().strip() or None
+            st = os.stat(self.path / "CURRENT")
         except FileNotFoundError:
             return None
         except OSError as exc:
             raise SearchUnavailable(f"index directory unusable: {exc}") from exc
+        signature = (st.st_ino, st.st_mtime_ns, st.st_size)
+        if self._current and self._current[0] == signature:
+            return self._current[1]
+        try:
+            name = (self.path / "CURRENT").read_text().strip() or None
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise SearchUnavailable(f"index directory unusable: {exc}") from exc
+        if name and (self.path / name).is_file():
+            name = None  # the FTS5 index file this engine replaced: treated as no index, so it is rebuilt
+        self._current = (signature, name)
+        return name
 
     def _meta_signature(self, name: str) -> tuple:
         """Changes with every commit: tantivy replaces meta.json by rename."""
         try:
-            st = os.stat(self.directory / name / "meta.json")
+            st = os.stat(self.path / name / "meta.json")
         except OSError as exc:
             raise SearchUnavailable(f"index {name} is missing: {exc}") from exc
         return (st.st_ino, st.st_mtime_ns, st.st_size)
 
-    def _live_state(self) -> tuple[str, tuple]:
-        """(live directory name, its meta.json signature); creates an empty index on first use."""
+    def _live_state(self) -> tuple[str, tuple] | None:
+        """(live directory name, its meta.json signature), or None when there is no live index."""
         for attempt in range(3):
-            name = self._current_name()
+            name = self.current_name()
             if name is None:
-                self._create_empty()
-                continue
+                return None
             try:
                 return name, self._meta_signature(name)
             except SearchUnavailable:
-                if attempt == 2 or self._current_name() == name:
+                if attempt == 2 or self.current_name() == name:
                     raise
                 # a rebuild swapped CURRENT and deleted `name` between our two reads: read again
         raise SearchUnavailable("no live index")
 
-    def _reader(self) -> _Live:
+    def live(self) -> _Live | None:
         """The live index, reopened after a swap and reloaded after a commit (by any process)."""
-        name, meta = self._live_state()
+        state = self._live_state()
+        if state is None:
+            return None
+        name, meta = state
         live = self._live
         if live and live.name == name and live.meta == meta:
             return live
@@ -321,83 +339,115 @@ class TantivyBackend:
                     live.meta = meta
                 return live
             try:
-                index = _register(tantivy.Index.open(str(self.directory / name)))
+                index = _register(tantivy.Index.open(str(self.path / name)))
                 index.config_reader("Manual")
             except ValueError as exc:
                 raise SearchUnavailable(f"cannot open index {name}: {exc}") from exc
             self._live = _Live(name, index, meta)
             return self._live
 
-    def _searcher(self) -> tantivy.Searcher:
-        return self._reader().index.searcher()
+    def forget(self) -> None:
+        """Drop the open index (the next call reopens it)."""
+        with self._open_lock:
+            self._live = None
+
+    def new_index(self) -> tuple[str, tantivy.Index]:
+        """Create a new, empty index directory (not yet live), stamped with the analysis version."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        name = f"{PREFIX}{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}-{time.monotonic_ns()}"
+        path = self.path / name
+        path.mkdir()
+        (path / STAMP).write_text(json.dumps({"analysis": analysis_version(), "schema": self.schema_version}))
+        return name, _register(tantivy.Index(self.schema, path=str(path)))
+
+    def discard(self, name: str) -> None:
+        """Delete an index directory that never became live."""
+        shutil.rmtree(self.path / name, ignore_errors=True)
+
+    def make_live(self, name: str) -> None:
+        """Point CURRENT at `name` atomically, then delete the index it replaces."""
+        old = self.current_name()
+        tmp = self.path / f"CURRENT.{os.getpid()}.tmp"
+        with open(tmp, "w") as handle:
+            handle.write(name + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.path / "CURRENT")
+        _fsync_dir(self.path)
+        if old and old != name:
+            # Readers in other processes keep their open files (mmap) until they reopen.
+            shutil.rmtree(self.path / old, ignore_errors=True)
+
+    def create_empty(self) -> None:
+        """Make an empty index live."""
+        name, index = self.new_index()
+        writer = index.writer(WRITER_HEAP, 1)
+        writer.commit()
+        writer.wait_merging_threads()
+        self.make_live(name)
+
+    def stamp(self) -> dict:
+        """What the live index was built with ({} if unknown)."""
+        live = self.live()
+        try:
+            return json.loads((self.path / live.name / STAMP).read_text()) if live else {}
+        except (OSError, ValueError):
+            return {}
+
+    def remove_leftovers(self) -> list[str]:
+        """Delete every index and temporary file here that is not live (call only with writers excluded)."""
+        live = self.current_name()
+        leftovers = sorted(p.name for p in self.path.glob(f"{PREFIX}*") if p.name != live)
+        leftovers += sorted(p.name for p in self.path.glob("CURRENT.*.tmp"))
+        for name in leftovers:
+            path = self.path / name
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        return leftovers
+
+
+# ---- the backend ---------------------------------------------------------------------------------
+class TantivyBackend:
+    """SearchBackend on tantivy indexes in one directory (see the module docstring for the layout)."""
+
+    def __init__(self, directory: str | os.PathLike, lock_timeout: float = 30.0):
+        self.directory = Path(directory)
+        self._indexes = IndexDirectory(self.directory, SCHEMA, SCHEMA_VERSION)
+        self._lock = FileLock(self.directory / "lock", lock_timeout)
+        self._similar_cache: dict[tuple, list[int]] = {}
+        self._facet_cache: dict[tuple, dict] = {}
+
+    def _reader(self) -> _Live:
+        """The live index; an empty one is created on first use (or over a legacy index)."""
+        live = self._indexes.live()
+        if live is None:
+            with self.locked():
+                if self._indexes.current_name() is None:
+                    self._indexes.create_empty()
+            live = self._indexes.live()
+        return live
 
     def close(self) -> None:
         """Forget the open index (the next search reopens it)."""
-        with self._open_lock:
-            self._live = None
+        self._indexes.forget()
 
     def locked(self, wait: bool = True):
         """Hold the writer lock (re-entrant per thread); wait=False raises IndexBusy if it is held elsewhere."""
         return self._lock.held(wait)
 
-    def _new_index(self) -> tuple[str, tantivy.Index]:
-        """Create a new, empty index directory (not yet live), stamped with the analysis version."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        name = f"{PREFIX}{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}-{time.monotonic_ns()}"
-        path = self.directory / name
-        path.mkdir()
-        (path / STAMP).write_text(json.dumps({"analysis": analysis_version(), "schema": SCHEMA_VERSION}))
-        return name, _register(tantivy.Index(SCHEMA, path=str(path)))
-
-    def _make_live(self, name: str) -> None:
-        """Point CURRENT at `name` atomically, then delete the index it replaces."""
-        old = self._current_name()
-        tmp = self.directory / f"CURRENT.{os.getpid()}.tmp"
-        with open(tmp, "w") as handle:
-            handle.write(name + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.directory / "CURRENT")
-        _fsync_dir(self.directory)
-        if old and old != name:
-            # Readers in other processes keep their open files (mmap) until they reopen.
-            shutil.rmtree(self.directory / old, ignore_errors=True)
-
-    def _create_empty(self) -> None:
-        """Create an empty live index if there is none yet."""
-        with self.locked():
-            if self._current_name() is None:
-                name, index = self._new_index()
-                writer = index.writer(WRITER_HEAP, 1)
-                writer.commit()
-                writer.wait_merging_threads()
-                self._make_live(name)
-
     def analysis_version(self) -> str | None:
         """The analysis version the live index was built with."""
-        name = self._reader().name
-        try:
-            return json.loads((self.directory / name / STAMP).read_text()).get("analysis")
-        except (OSError, ValueError):
-            return None
+        self._reader()
+        return self._indexes.stamp().get("analysis")
 
     def cleanup(self) -> list[str]:
         """Delete index directories left by killed rebuilds; skip (and return []) while a writer works."""
         try:
             with self.locked(wait=False):
-                live = self._current_name()
-                leftovers = sorted(p.name for p in self.directory.glob(f"{PREFIX}*") if p.name != live)
-                leftovers += sorted(p.name for p in self.directory.glob("CURRENT.*.tmp"))
-                for name in leftovers:
-                    path = self.directory / name
-                    if path.is_dir():
-                        shutil.rmtree(path, ignore_errors=True)
-                    else:
-                        path.unlink(missing_ok=True)
-                return leftovers
+                return self._indexes.remove_leftovers()
         except IndexBusy:
-            return []
-        except FileNotFoundError:  # no index directory yet
             return []
 
     # ---- writing ---------------------------------------------------------------------------
@@ -447,7 +497,7 @@ class TantivyBackend:
 
     def rebuild(self, docs: Iterable[SearchDocument], progress: Callable[[int], None] | None = None) -> int:
         """Build a new index directory from `docs`, then swap it in; the caller holds locked()."""
-        name, index = self._new_index()
+        name, index = self._indexes.new_index()
         try:
             writer = index.writer(REBUILD_HEAP, 1)
             count = 0
@@ -463,15 +513,15 @@ class TantivyBackend:
             if progress and count % 500:
                 progress(count % 500)
         except BaseException:
-            shutil.rmtree(self.directory / name, ignore_errors=True)
+            self._indexes.discard(name)
             raise
-        self._make_live(name)
+        self._indexes.make_live(name)
         return count
 
     # ---- reading ---------------------------------------------------------------------------
     def count(self) -> int:
         """Number of documents in the live index."""
-        return self._searcher().num_docs
+        return self._reader().index.searcher().num_docs
 
     def generation(self) -> tuple:
         """Changes whenever the live index does (a commit, or a swap to a rebuilt index)."""
