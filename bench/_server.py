@@ -47,8 +47,11 @@ def query_path(text: str, extra: str, per_page: int = 20) -> str:
 
 
 @contextlib.contextmanager
-def gunicorn(instance: Path, port: int, workers: int = 2, log: Path | None = None, env_extra: dict | None = None):
-    """Serve `instance` on 127.0.0.1:port with gunicorn; yield the base URL; stop it afterwards."""
+def gunicorn(instance: Path, port: int, workers: int = 2, log: Path | None = None, env_extra: dict | None = None,
+             pids: list | None = None):
+    """Serve `instance` on 127.0.0.1:port with gunicorn; yield the base URL; stop it afterwards.
+
+    The master's pid is appended to `pids` when given (worker_rss() reads its workers)."""
     if not 8100 <= port <= 8199:
         raise ValueError("benchmarks use ports 8100-8199 only")
     env = app_env(instance) | (env_extra or {})
@@ -58,6 +61,8 @@ def gunicorn(instance: Path, port: int, workers: int = 2, log: Path | None = Non
         cwd=SRC, env=env, stdout=out, stderr=out, start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
+    if pids is not None:
+        pids.append(proc.pid)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -81,3 +86,17 @@ def gunicorn(instance: Path, port: int, workers: int = 2, log: Path | None = Non
             proc.wait()
         if log:
             out.close()
+
+
+def worker_rss(master_pid: int) -> list[dict]:
+    """Resident memory of each gunicorn worker (children of the master), MiB: total, anonymous, file-backed."""
+    workers = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+        except OSError:
+            continue
+        if fields.get("PPid", "").strip() == str(master_pid):
+            kib = {k: int(fields[k].split()[0]) for k in ("VmRSS", "RssAnon", "RssFile") if k in fields}
+            workers.append({"pid": int(status.parent.name), **{k: round(v / 1024, 1) for k, v in kib.items()}})
+    return sorted(workers, key=lambda w: w["pid"])

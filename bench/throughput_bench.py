@@ -3,12 +3,16 @@
     .venv/bin/python bench/throughput_bench.py --instance bench/results/instance-10000 \
         [--workers 2,4] [--clients 8,16] [--duration 20] [--repeat 1]
 
-For every gunicorn worker count: start gunicorn on the instance (loopback, port 8120+workers),
-warm it up with one pass over the queries, then for every client count run
-`wrk -t2 -cC -dDs --latency -s bench/wrk_rotate.lua URL -- bench/results/urls.txt`, which rotates
-over the 200 queries of bench/queries.txt. Reports req/s, errors (non-2xx/3xx, socket errors)
-and latency percentiles; the median run by req/s when --repeat > 1. wrk runs on the same two
-cores as the server, so it takes its share of the CPU.
+For every gunicorn worker count: start gunicorn on the instance (loopback, port 8120+workers);
+the first pass over the 200 queries of bench/queries.txt is sent by C concurrent clients
+(the first client count) to the fresh workers and reported on its own as the cold pass (every
+cache empty: facet counts, similar cases, the index's pages in the workers); then for every
+client count run `wrk -t2 -cC -dDs --latency -s bench/wrk_rotate.lua URL -- bench/results/urls.txt`,
+which rotates over the same 200 queries (steady state). Reports req/s, errors (non-2xx/3xx,
+socket errors), latency percentiles and the resident memory of each worker afterwards; the
+median run by req/s when --repeat > 1. wrk runs on the same two cores as the server, so it
+takes its share of the CPU. --backend embedded|fts5|opensearch picks the engine (fts5 reads
+the instance's search-index-fts5/, written by bench/index_bench.py).
 """
 from __future__ import annotations
 
@@ -22,7 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._server import ROOT, gunicorn, load_queries, query_path
+from bench._server import ROOT, gunicorn, load_queries, query_path, worker_rss
+from bench.search_bench import fetch, percentile
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -34,8 +39,29 @@ def wrk(base: str, clients: int, duration: int, urls: Path) -> dict:
          "-s", str(ROOT / "bench" / "wrk_rotate.lua"), base, "--", str(urls)],
         capture_output=True, text=True, check=True,
     )
-    line = next(row for row in proc.stdout.splitlines() if row.startswith("WRKJSON "))
+    line = next(out for out in proc.stdout.splitlines() if out.startswith("WRKJSON "))
     return json.loads(line.removeprefix("WRKJSON "))
+
+
+def cold_pass(base: str, paths: list[str], clients: int) -> dict:
+    """Every query once, from `clients` concurrent clients, on fresh workers: req/s and latency."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        answers = list(pool.map(lambda path: fetch(base, path), paths))
+    elapsed = time.perf_counter() - start
+    latencies = [ms for ms, _, _ in answers]
+    return {"pass": "cold", "requests": len(paths), "clients": clients, "rps": round(len(paths) / elapsed, 1),
+            "errors": sum(status != 200 for _, status, _ in answers), "p50_ms": round(percentile(latencies, 50), 1),
+            "p95_ms": round(percentile(latencies, 95), 1), "max_ms": round(max(latencies), 1)}
+
+
+def backend_env(backend: str, instance: Path) -> dict:
+    """Environment selecting the engine that serves the instance."""
+    if backend == "fts5":
+        return {"SEARCH_BACKEND": "fts5", "SEARCH_INDEX_PATH": str(instance / "search-index-fts5")}
+    return {"SEARCH_BACKEND": backend}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--queries", type=Path, default=ROOT / "bench" / "queries.txt")
+    parser.add_argument("--backend", default="embedded", help="embedded (tantivy), fts5, opensearch …")
     args = parser.parse_args(argv)
     RESULTS.mkdir(parents=True, exist_ok=True)
     urls = RESULTS / "urls.txt"
@@ -53,16 +80,26 @@ def main(argv: list[str] | None = None) -> int:
     urls.write_text("\n".join(paths) + "\n", encoding="utf-8")
     for workers in (int(w) for w in args.workers.split(",")):
         port = 8120 + workers
-        with gunicorn(args.instance.resolve(), port, workers, RESULTS / f"gunicorn-{port}.log") as base:
-            for path in paths:  # warm-up: dictionaries loaded, pages cached in every worker
+        pids: list[int] = []
+        clients_list = [int(c) for c in args.clients.split(",")]
+        with gunicorn(args.instance.resolve(), port, workers, RESULTS / f"gunicorn-{port}.log",
+                      env_extra=backend_env(args.backend, args.instance.resolve()), pids=pids) as base:
+            cold = cold_pass(base, paths, clients_list[0])
+            cold.update(workers=workers, backend=args.backend, instance=str(args.instance),
+                        load_before=" ".join(Path("/proc/loadavg").read_text().split()[:3]))
+            print(json.dumps(cold), flush=True)
+            with open(RESULTS / "throughput.jsonl", "a") as out:
+                out.write(json.dumps(cold) + "\n")
+            for path in paths:  # finish warming: every query seen by every worker at least once more
                 urllib.request.urlopen(base + path, timeout=60).read()
-            for clients in (int(c) for c in args.clients.split(",")):
+            for clients in clients_list:
                 runs = []
                 for _ in range(args.repeat):
                     load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
                     result = wrk(base, clients, args.duration, urls)
-                    result.update(workers=workers, clients=clients, load_before=load,
-                                  instance=str(args.instance), started=time.strftime("%H:%M:%S"))
+                    result.update(workers=workers, clients=clients, load_before=load, backend=args.backend,
+                                  instance=str(args.instance), started=time.strftime("%H:%M:%S"),
+                                  worker_rss_mib=worker_rss(pids[0]))
                     runs.append(result)
                     print(json.dumps(result), flush=True)
                     with open(RESULTS / "throughput.jsonl", "a") as out:

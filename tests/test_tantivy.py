@@ -247,3 +247,17 @@ def test_writes_commit_small_segments_into_few(backend):
         backend.index_many([doc])
     searcher = backend._reader().index.searcher()
     assert searcher.num_docs == 35 and searcher.num_segments < 30
+
+
+def test_an_index_left_by_the_fts5_engine_is_replaced(tmp_path):
+    directory = tmp_path / "index"
+    directory.mkdir()
+    legacy = "index-20260101000000-1-1.sqlite3"
+    for name in (legacy, legacy + "-wal"):
+        (directory / name).write_bytes(b"SQLite format 3\x00")
+    (directory / "CURRENT").write_text(legacy + "\n")
+    backend = TantivyBackend(directory)
+    assert backend.count() == 0 and backend.health()["ok"]  # an empty index, so `flask seed` rebuilds
+    backend.index_many([make_doc(1)])
+    assert total(backend, "高空抛物") == 1
+    assert backend.cleanup() == [legacy, legacy + "-wal"] and index_dirs(directory) == [backend.health()["index"]]

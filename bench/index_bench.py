@@ -1,0 +1,183 @@
+"""Embedded engines side by side: index build from ready documents, size, engine query latency (hand-run).
+
+    .venv/bin/python bench/index_bench.py --instance bench/results/instance-10000 [--engines tantivy,fts5]
+        [--repeat 3] [--skip-build]
+
+1. Ready documents: every published case of the instance analysed once (indexer.documents.build_document,
+   the project's own mapping) and written to bench/results/docs-<instance>.pickle (kept; reused).
+2. Build: for each engine, `rebuild()` of its backend from that file (streamed: the time includes
+   unpickling, measured alone too), into the instance's own index directory — tantivy into
+   `search-index/` (the embedded default), FTS5 into `search-index-fts5/` — so the API benchmarks
+   can serve either (SEARCH_BACKEND=embedded / fts5 with SEARCH_INDEX_PATH). Cases/s and size on disk.
+3. Engine queries: the 200 queries of bench/queries.txt made into SearchRequests the way
+   app.services.search.search does (parse_query, hot-issue words, filters, default sort),
+   run on each backend in-process, engines interleaved per query, with and without facets;
+   the facet caches are emptied before every call, so each figure is a full search. Per query the
+   median of --repeat passes after one warm-up pass; p50/p95 over the 200 medians.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pickle
+import resource
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._server import ROOT, load_queries
+from bench.search_bench import percentile
+
+RESULTS = ROOT / "bench" / "results"
+INDEX_DIRS = {"tantivy": "search-index", "fts5": "search-index-fts5"}
+
+
+def cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def dir_mb(path: Path) -> float:
+    return round(sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20, 1)
+
+
+def make_backend(engine: str, directory: Path):
+    """A backend of the project on `directory`."""
+    if engine == "tantivy":
+        from indexer.backends.tantivy import TantivyBackend
+
+        return TantivyBackend(directory)
+    from indexer.backends.fts5 import Fts5Backend
+
+    return Fts5Backend(directory)
+
+
+def dump_documents(app, path: Path) -> dict:
+    """Analyse every published case once into a stream of pickled SearchDocuments."""
+    from app.services import search as search_service
+
+    start, count = time.perf_counter(), 0
+    with app.app_context(), open(path, "wb") as out:
+        for doc in search_service._published_documents():
+            pickle.dump(doc, out, protocol=pickle.HIGHEST_PROTOCOL)
+            count += 1
+    return {"documents": count, "analyse_s": round(time.perf_counter() - start, 1)}
+
+
+def read_documents(path: Path):
+    """The ready documents, one at a time."""
+    with open(path, "rb") as handle:
+        while True:
+            try:
+                yield pickle.load(handle)
+            except EOFError:
+                return
+
+
+def build(engine: str, instance: Path, docs_path: Path) -> dict:
+    """Rebuild the engine's index in the instance from the ready documents."""
+    directory = instance / INDEX_DIRS[engine]
+    if directory.exists():
+        shutil.rmtree(directory)
+    backend = make_backend(engine, directory)
+    load_before = os.getloadavg()[0]
+    wall, cpu0 = time.perf_counter(), cpu()
+    with backend.locked():
+        count = backend.rebuild(read_documents(docs_path))
+    wall, cpu_s = time.perf_counter() - wall, cpu() - cpu0
+    return {"engine": engine, "documents": count, "build_s": round(wall, 1), "cases_per_s": round(count / wall),
+            "cpu_s": round(cpu_s, 1), "index_mb": dir_mb(directory), "load_before": round(load_before, 2)}
+
+
+def requests(app, queries):
+    """SearchRequests as the search service builds them (no facets; the caller sets with_facets)."""
+    from app.services.search import topic_words
+    from indexer.backends.base import SearchRequest
+    from indexer.documents import FACETS, FILTER_ONLY
+    from indexer.query import parse_query
+
+    out = []
+    with app.app_context():
+        for text, extra in queries:
+            args = dict(parse_qsl(extra))
+            parsed = parse_query(text)
+            parsed.synonyms += topic_words(parsed.terms + parsed.synonyms)
+            filters = {name: [args[name]] for name in FACETS + FILTER_ONLY if args.get(name)}
+            sort = args.get("sort") or ("date" if parsed.is_empty else "relevance")
+            out.append(SearchRequest(query=parsed, filters=filters, sort=sort, per_page=20))
+    return out
+
+
+def query_latency(backends: dict, reqs, repeat: int) -> dict:
+    """Per engine and facet setting: p50/p95/max of per-query medians (ms), engines interleaved."""
+    samples = {(e, f): [[] for _ in reqs] for e in backends for f in (True, False)}
+    totals = {e: [] for e in backends}
+    for attempt in range(repeat + 1):  # the first pass warms up
+        for i, request in enumerate(reqs):
+            for engine, backend in backends.items():
+                for facets in (True, False):
+                    request.with_facets = facets
+                    backend._facet_cache.clear()  # a full search each time, as on a first visit
+                    start = time.perf_counter()
+                    result = backend.search(request)
+                    elapsed = (time.perf_counter() - start) * 1000
+                    if attempt:
+                        samples[(engine, facets)][i].append(elapsed)
+                    elif facets:
+                        totals[engine].append(result.total)
+    report = {}
+    for (engine, facets), runs in samples.items():
+        medians = [statistics.median(r) for r in runs]
+        report[f"{engine}_{'facets' if facets else 'no_facets'}"] = {
+            "p50_ms": round(percentile(medians, 50), 2), "p95_ms": round(percentile(medians, 95), 2),
+            "max_ms": round(max(medians), 2), "mean_ms": round(statistics.fmean(medians), 2)}
+    if len(totals) == 2:
+        a, b = totals.values()
+        report["totals_differ"] = sum(x != y for x, y in zip(a, b))
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--instance", type=Path, required=True)
+    parser.add_argument("--engines", default="tantivy,fts5")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--skip-build", action="store_true", help="reuse the indexes already built")
+    parser.add_argument("--queries", type=Path, default=ROOT / "bench" / "queries.txt")
+    args = parser.parse_args(argv)
+    instance = args.instance.resolve()
+    os.environ.update(INSTANCE_PATH=str(instance), APP_ENV="production", SEARCH_SYNC_ON_COMMIT="0")
+    from app import create_app
+
+    app = create_app()
+    engines = args.engines.split(",")
+    report = {"instance": str(instance), "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+              "load_before": os.getloadavg()}
+    docs_path = RESULTS / f"docs-{instance.name}.pickle"
+    if not docs_path.exists():
+        report["analysis"] = dump_documents(app, docs_path)
+    start = time.perf_counter()
+    read = sum(1 for _ in read_documents(docs_path))
+    report["unpickle_s"] = round(time.perf_counter() - start, 1)
+    report["ready_documents"] = read
+    if not args.skip_build:
+        report["build"] = [build(engine, instance, docs_path) for engine in engines]
+        print(json.dumps(report["build"]), flush=True)
+    backends = {engine: make_backend(engine, instance / INDEX_DIRS[engine]) for engine in engines}
+    report["sizes_mb"] = {engine: dir_mb(instance / INDEX_DIRS[engine]) for engine in engines}
+    report["queries"] = query_latency(backends, requests(app, load_queries(args.queries)), args.repeat)
+    report["load_after"] = os.getloadavg()
+    print(json.dumps(report, ensure_ascii=False, indent=1))
+    with open(RESULTS / "index_bench.jsonl", "a", encoding="utf-8") as out:
+        out.write(json.dumps(report, ensure_ascii=False) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
