@@ -34,6 +34,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import date
+from operator import itemgetter
 from pathlib import Path
 
 import tantivy
@@ -154,13 +155,18 @@ def add_weighted(out: tantivy.Document, field: str, parts: Iterable[tuple[str, i
 
 
 def similar_terms(doc: SearchDocument) -> list[tuple[str, int]]:
-    """The document's most frequent terms (weighted by field) with their weighted counts."""
-    tf: Counter[str] = Counter()
+    """The document's most frequent terms (counted SIMILAR_FIELD_BOOST times per field) with their counts."""
+    tokens: list[str] = []
     for boost, name in zip(SIMILAR_FIELD_BOOST, SIMILAR_FIELDS):
-        for token, count in Counter(doc.fields.get(name, "").split()).items():
-            tf[token] += boost * count
-    candidates = ((t, n) for t, n in tf.items() if len(t) >= 2 and not t.isdigit())
-    return heapq.nlargest(SIMILAR_CANDIDATES, candidates, key=lambda item: item[1])
+        tokens += doc.fields.get(name, "").split() * boost
+    counts = Counter(tokens)
+    # Most of the top terms are kept, so weigh only a head of the ranking (stable: ties keep text order).
+    for head in (SIMILAR_CANDIDATES * 2, len(counts)):
+        kept = [(t, n) for t, n in heapq.nlargest(head, counts.items(), key=itemgetter(1))
+                if len(t) >= 2 and not t.isdigit()]
+        if len(kept) >= SIMILAR_CANDIDATES or head >= len(counts):
+            return kept[:SIMILAR_CANDIDATES]
+    return []
 
 
 def to_document(doc: SearchDocument) -> tantivy.Document:
