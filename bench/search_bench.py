@@ -4,6 +4,10 @@
     .venv/bin/python bench/search_bench.py --instance bench/results/instance-10000 --port 8110 [--backend fts5]
     .venv/bin/python bench/search_bench.py --instance bench/results/instance-10000 --test-client
 
+With several --backend values (embedded,fts5) each is served alike (one gunicorn per backend on
+consecutive ports, or one app each with --test-client) and they take turns on every query, so
+load from other work falls on all of them alike.
+
 Sends the 200 queries of bench/queries.txt (text, then a TAB and extra query-string arguments
 such as case_type=刑事) to /api/v1/search?q=…&per_page=20 sequentially: one warm-up pass, then
 --repeat measured passes. Latency per query is the median of its passes; the report gives
@@ -17,6 +21,7 @@ instance's search-index-fts5/, built by bench/index_bench.py, which also times t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import sys
@@ -62,23 +67,35 @@ def run_http(base: str, queries: list[tuple[str, str]], repeat: int, per_page: i
 
 def run_passes(get, queries: list[tuple[str, str]], repeat: int, per_page: int) -> dict:
     """Warm-up pass, then `repeat` measured passes of get(path) → (ms, status, total)."""
+    return run_interleaved({"only": get}, queries, repeat, per_page)["only"]
+
+
+def run_interleaved(getters: dict, queries: list[tuple[str, str]], repeat: int, per_page: int) -> dict:
+    """Like run_passes for several targets at once, taking turns on every query (same load for each)."""
     paths = [query_path(text, extra, per_page) for text, extra in queries]
     for path in paths:
-        get(path)
-    samples: list[list[float]] = [[] for _ in paths]
-    totals: list[int | None] = [None] * len(paths)
-    errors = []
+        for get in getters.values():
+            get(path)
+    samples = {name: [[] for _ in paths] for name in getters}
+    totals = {name: [None] * len(paths) for name in getters}
+    errors: dict[str, list] = {name: [] for name in getters}
     for _ in range(repeat):
         for i, path in enumerate(paths):
-            ms, status, total = get(path)
-            samples[i].append(ms)
-            totals[i] = total
-            if status != 200:
-                errors.append((queries[i], status))
+            for name, get in getters.items():
+                ms, status, total = get(path)
+                samples[name][i].append(ms)
+                totals[name][i] = total
+                if status != 200:
+                    errors[name].append((queries[i], status))
+    return {name: _summary(queries, samples[name], totals[name], errors[name], repeat) for name in getters}
+
+
+def _summary(queries, samples, totals, errors, repeat) -> dict:
+    """Percentiles over the per-query medians, and the slowest queries."""
     medians = [statistics.median(s) for s in samples]
-    order = sorted(range(len(paths)), key=lambda i: medians[i], reverse=True)
+    order = sorted(range(len(queries)), key=lambda i: medians[i], reverse=True)
     return {
-        "queries": len(paths), "passes": repeat, "errors": len(errors), "error_examples": errors[:5],
+        "queries": len(queries), "passes": repeat, "errors": len(errors), "error_examples": errors[:5],
         "p50_ms": round(percentile(medians, 50), 1), "p95_ms": round(percentile(medians, 95), 1),
         "p99_ms": round(percentile(medians, 99), 1), "max_ms": round(max(medians), 1),
         "mean_ms": round(statistics.fmean(medians), 1),
@@ -89,14 +106,16 @@ def run_passes(get, queries: list[tuple[str, str]], repeat: int, per_page: int) 
     }
 
 
-def run_client(instance: Path, env: dict, queries: list[tuple[str, str]], repeat: int, per_page: int) -> dict:
-    """The same passes through Flask's test client in this process (no HTTP, no gunicorn)."""
+def test_client_getter(instance: Path, env: dict):
+    """get(path) through Flask's test client on an app of this process (no HTTP, no gunicorn)."""
     import os
 
     os.environ.update(env, INSTANCE_PATH=str(instance), APP_ENV="production")
     from app import create_app
 
     client = create_app().test_client()
+    for key in env:  # the next app reads its own settings
+        os.environ.pop(key, None)
 
     def get(path: str) -> tuple[float, int, int | None]:
         start = time.perf_counter()
@@ -104,7 +123,7 @@ def run_client(instance: Path, env: dict, queries: list[tuple[str, str]], repeat
         elapsed = (time.perf_counter() - start) * 1000
         return elapsed, response.status_code, (response.get_json() or {}).get("total")
 
-    return run_passes(get, queries, repeat, per_page)
+    return get
 
 
 def backend_env(backend: str, instance: Path | None) -> dict:
@@ -120,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--instance", type=Path, help="instance dir to serve with gunicorn -w 2")
     parser.add_argument("--port", type=int, default=8110)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--backend", default="embedded", help="embedded (tantivy), fts5, opensearch …")
+    parser.add_argument("--backend", default="embedded",
+                        help="embedded (tantivy), fts5, opensearch …; several (embedded,fts5) take turns per query")
     parser.add_argument("--queries", type=Path, default=QUERIES)
     parser.add_argument("--repeat", type=int, default=3, help="measured passes (median per query)")
     parser.add_argument("--per-page", type=int, default=20)
@@ -131,26 +151,33 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("give --base or --instance")
     queries = load_queries(args.queries)
     instance = args.instance.resolve() if args.instance else None
-    env = backend_env(args.backend, instance)
+    backends = args.backend.split(",")
     result = {"load_before": " ".join(Path("/proc/loadavg").read_text().split()[:3]),
-              "started": time.strftime("%Y-%m-%d %H:%M:%S"), "backend": args.backend,
-              "path": "test client" if args.test_client else "http"}
+              "started": time.strftime("%Y-%m-%d %H:%M:%S"), "path": "test client" if args.test_client else "http"}
     if args.test_client:
         if not instance:
             parser.error("--test-client needs --instance")
-        measured = run_client(instance, env, queries, args.repeat, args.per_page)
+        getters = {b: test_client_getter(instance, backend_env(b, instance)) for b in backends}
+        result["backends"] = run_interleaved(getters, queries, args.repeat, args.per_page)
     elif args.base:
-        measured = run_http(args.base.rstrip("/"), queries, args.repeat, args.per_page)
+        result["backends"] = {"server": run_http(args.base.rstrip("/"), queries, args.repeat, args.per_page)}
     else:
-        log = ROOT / "bench" / "results" / f"gunicorn-{args.port}.log"
-        with gunicorn(instance, args.port, args.workers, log, env_extra=env) as base:
-            measured = run_http(base, queries, args.repeat, args.per_page)
-    result.update(measured)
+        with contextlib.ExitStack() as stack:
+            getters = {}
+            for n, backend in enumerate(backends):
+                log = ROOT / "bench" / "results" / f"gunicorn-{args.port + n}.log"
+                base = stack.enter_context(gunicorn(instance, args.port + n, args.workers, log,
+                                                    env_extra=backend_env(backend, instance)))
+                getters[backend] = lambda path, base=base: fetch(base, path)
+            result["backends"] = run_interleaved(getters, queries, args.repeat, args.per_page)
     result["load_after"] = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     if args.out:  # before printing, so a closed pipe cannot lose the result
         args.out.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
-    print(json.dumps({k: v for k, v in result.items() if k != "per_query"}, ensure_ascii=False, indent=1))
-    return 1 if result["errors"] else 0
+    brief = {k: v for k, v in result.items() if k != "backends"}
+    brief["backends"] = {name: {k: v for k, v in r.items() if k != "per_query"}
+                         for name, r in result["backends"].items()}
+    print(json.dumps(brief, ensure_ascii=False, indent=1))
+    return 1 if any(r["errors"] for r in result["backends"].values()) else 0
 
 
 if __name__ == "__main__":
