@@ -247,11 +247,11 @@ def build_query(request: SearchRequest, common: set[str] = frozenset(),
             for t in query.terms + query.synonyms if t not in common]
     if free:
         clauses.append((Occur.Must, Query.boolean_query(free)))
-    for phrase in query.phrases:
+    for phrase in dict.fromkeys(query.phrases):  # a phrase typed twice is one condition
         clauses += [(Occur.Must, term_clause(t, weights.get(t, 1.0))) for t in phrase.tokens]
         if len(phrase.tokens) > 1:
             clauses.append((Occur.Must, _unscored(substring(phrase.text))))
-    for phrase in query.excluded:  # every case containing the text, whatever its segmentation there
+    for phrase in dict.fromkeys(query.excluded):  # every case containing the text, however segmented there
         clauses.append((Occur.MustNot, substring(phrase.text)))
     for name, values in sorted(request.filters.items()):
         if values:
