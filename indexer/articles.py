@@ -92,7 +92,7 @@ class ArticleIndex:
             return []
         searcher = live.index.searcher()
         hits = searcher.search(Query.boolean_query(clauses), limit, count=False).hits
-        ids = searcher.fast_field_values("id", [address for _, address in hits]) if hits else []
+        ids = [int(i or 0) for i in searcher.fast_field_values("id", [address for _, address in hits])] if hits else []
         return [i for _, i in sorted(zip((-score for score, _ in hits), ids))]  # equal scores: lowest id first
 
 

@@ -19,8 +19,8 @@ from app.services import cases as case_service
 from app.services import index_sync
 from app.services.importer import parse_line
 from app.services.taxonomy import all_terms
-from indexer.backends.fts5 import Fts5Backend
 from indexer.backends.locking import FileLock
+from indexer.backends.tantivy import TantivyBackend
 from tests.helpers import ROOT, sample_record, write_jsonl
 
 
@@ -96,7 +96,7 @@ def test_engine_down_keeps_rows_and_they_drain_when_it_returns(app, client, runn
     working = app.extensions["search"]
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("x")
-    app.extensions["search"] = Fts5Backend(blocker / "index", lock_timeout=0.2)
+    app.extensions["search"] = TantivyBackend(blocker / "index", lock_timeout=0.2)
     result = runner.invoke(args=["cases", "import", "--quiet", str(write_jsonl(tmp_path / "a.jsonl", [sample_record()]))])
     assert result.exit_code == 0  # publishing succeeds while the engine is unusable
     assert backlog() == 1
@@ -165,14 +165,14 @@ def test_a_killed_reindex_leaves_an_orphan_that_status_and_startup_remove(app, r
     live = (directory / "CURRENT").read_text().strip()
     script = (
         "import sys, time\n"
-        "from indexer.backends.fts5 import Fts5Backend\n"
+        "from indexer.backends.tantivy import TantivyBackend\n"
         "from indexer.documents import SearchDocument\n"
         "def docs():\n"
         "    for i in range(10**6):\n"
         "        if i == 10: print('loading', flush=True)\n"
         "        time.sleep(0.01)\n"
         "        yield SearchDocument(id=i + 1000, fields={'title': '案例'})\n"
-        f"Fts5Backend({str(directory)!r}).rebuild(docs())\n")
+        f"TantivyBackend({str(directory)!r}).rebuild(docs())\n")
     child = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         assert child.stdout.readline().strip() == "loading"
@@ -180,21 +180,22 @@ def test_a_killed_reindex_leaves_an_orphan_that_status_and_startup_remove(app, r
         os.kill(child.pid, signal.SIGKILL)
         child.wait(30)
         child.stdout.close()
-    leftovers = [p.name for p in directory.glob("index-*.sqlite3") if p.name != live]
+    leftovers = [p.name for p in directory.glob("index-*") if p.name != live]
     assert leftovers  # what the killed rebuild wrote
     assert (directory / "CURRENT").read_text().strip() == live  # never made live
     state = json.loads(runner.invoke(args=["search", "status"]).stdout)
     assert state["removed_orphans"] and not [p for p in directory.glob("index-*") if not p.name.startswith(live)]
     assert state["in_step"] is True and state["engine"]["documents"] == 1
 
-    (directory / "index-19990101000000-1-1.sqlite3").write_text("left by a killed rebuild")
+    (directory / "index-19990101000000-1-1").mkdir()
+    (directory / "index-19990101000000-1-1" / "meta.json").write_text("left by a killed rebuild")
     from app import create_app
     from tests.helpers import make_config
 
     started = create_app(make_config(tmp_path))  # start-up cleans as well
     with started.app_context():
         db.engine.dispose()
-    assert not (directory / "index-19990101000000-1-1.sqlite3").exists()
+    assert not (directory / "index-19990101000000-1-1").exists()
 
 
 def test_reindex_rebuilds_from_the_database(app, client, runner, tmp_path):

@@ -30,7 +30,7 @@ def make_backend(config):
     if name == "embedded":
         from indexer.backends.tantivy import TantivyBackend
 
-        return TantivyBackend(config["SEARCH_INDEX_PATH"])
+        return TantivyBackend(config["SEARCH_INDEX_PATH"], time_budget_ms=config["SEARCH_TIME_BUDGET_MS"])
     if name == "fts5":  # the previous embedded engine, kept only until the benchmarks compared both
         from indexer.backends.fts5 import Fts5Backend
 

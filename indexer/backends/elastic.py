@@ -125,8 +125,8 @@ def build_query(request: SearchRequest, common: Collection[str] = frozenset()) -
         must.append({"bool": {"should": free, "minimum_should_match": 1}})
     for phrase in query.phrases:
         must += phrase_clauses(phrase, weighted=True)
-    for phrase in query.excluded:
-        must_not.append({"bool": {"filter": phrase_clauses(phrase, weighted=False)}})
+    for phrase in query.excluded:  # every case whose text contains it, however it was segmented there
+        must_not.append({"match_phrase": {"text.chars": {"query": phrase.text}}})
     for name, values in sorted(request.filters.items()):
         if values:
             filters.append({"terms": {facet_field(name): list(values)}})

@@ -33,6 +33,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from datetime import date
 from operator import itemgetter
 from pathlib import Path
@@ -41,7 +42,7 @@ import tantivy
 from tantivy import Occur, Query
 
 from indexer.analysis import analysis_version
-from indexer.backends.base import IndexBusy, SearchRequest, SearchResult, SearchUnavailable
+from indexer.backends.base import IndexBusy, QueryTooExpensive, SearchRequest, SearchResult, SearchUnavailable
 from indexer.backends.locking import FileLock
 from indexer.documents import FACETS, FIELD_WEIGHTS, FIELDS, FILTER_ONLY, SearchDocument
 from indexer.query import ParsedQuery
@@ -111,11 +112,17 @@ SCHEMA = build_schema()
 # spaces, which differs only for symbols inside a jieba token (c++). A regex tokenizer with the
 # OpenSearch pattern was 3× slower to index.
 WORDS = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple()).build()
-# `chars` gets the text as single characters separated by spaces (whitespace itself as SPACE),
-# so a phrase query there is an exact substring test (a regex tokenizer per character was 5× slower).
+# `chars` gets the text as single characters separated by spaces (a space itself as SPACE, any
+# other whitespace as BREAK), so a phrase query there is an exact substring test (a regex
+# tokenizer emitting every character was 5× slower).
 CHARS = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build()
-SPACE = "\ue001"
+SPACE, BREAK = "\ue001", "\ue002"
 _WHITESPACE = re.compile(r"\s")
+
+
+def char_tokens(text: str) -> str:
+    """Normalised text as the `chars` field takes it: every character a token."""
+    return " ".join(_WHITESPACE.sub(BREAK, text.replace(" ", SPACE)))
 
 
 def _register(index: tantivy.Index) -> tantivy.Index:
@@ -179,7 +186,7 @@ def to_document(doc: SearchDocument) -> tantivy.Document:
     for name in MATCH_ONLY:
         if doc.fields.get(name):
             out.add_text("match_only", doc.fields[name])
-    out.add_text("chars", " ".join(_WHITESPACE.sub(SPACE, doc.text)))
+    out.add_text("chars", char_tokens(doc.text))
     for name in FACETS + FILTER_ONLY:
         for value in dict.fromkeys(doc.facets.get(name, [])):  # distinct: counts are documents
             out.add_text(facet_field(name), value)
@@ -206,7 +213,7 @@ def _unscored(query: Query) -> Query:
 
 def substring(text: str) -> Query:
     """Documents whose normalised text contains `text` exactly."""
-    chars = list(_WHITESPACE.sub(SPACE, text))
+    chars: list[str | tuple[int, str]] = list(char_tokens(text)[::2])
     if len(chars) == 1:
         return Query.term_query(SCHEMA, "chars", chars[0])
     return Query.phrase_query(SCHEMA, "chars", chars)
@@ -234,7 +241,7 @@ def scored_terms(query: ParsedQuery) -> list[str]:
     return list(dict.fromkeys(query.terms + query.synonyms + [t for p in query.phrases for t in p.tokens]))
 
 
-def build_query(request: SearchRequest, common: set[str] = frozenset(),
+def build_query(request: SearchRequest, common: AbstractSet[str] = frozenset(),
                 weights: dict[str, float] | None = None) -> Query:
     """The query for a request: OR of free terms, required phrases, exclusions, filters.
 
@@ -247,11 +254,11 @@ def build_query(request: SearchRequest, common: set[str] = frozenset(),
             for t in query.terms + query.synonyms if t not in common]
     if free:
         clauses.append((Occur.Must, Query.boolean_query(free)))
-    for phrase in dict.fromkeys(query.phrases):  # a phrase typed twice is one condition
+    for phrase in query.phrases:
         clauses += [(Occur.Must, term_clause(t, weights.get(t, 1.0))) for t in phrase.tokens]
         if len(phrase.tokens) > 1:
             clauses.append((Occur.Must, _unscored(substring(phrase.text))))
-    for phrase in dict.fromkeys(query.excluded):  # every case containing the text, however segmented there
+    for phrase in query.excluded:  # every case containing the text, however it was segmented there
         clauses.append((Occur.MustNot, substring(phrase.text)))
     for name, values in sorted(request.filters.items()):
         if values:
@@ -418,12 +425,13 @@ class IndexDirectory:
 class TantivyBackend:
     """SearchBackend on tantivy indexes in one directory (see the module docstring for the layout)."""
 
-    def __init__(self, directory: str | os.PathLike, lock_timeout: float = 30.0):
+    def __init__(self, directory: str | os.PathLike, lock_timeout: float = 30.0, time_budget_ms: int = 500):
         self.directory = Path(directory)
+        self.time_budget_ms = time_budget_ms
         self._indexes = IndexDirectory(self.directory, SCHEMA, SCHEMA_VERSION)
         self._lock = FileLock(self.directory / "lock", lock_timeout)
         self._similar_cache: dict[tuple, list[int]] = {}
-        self._facet_cache: dict[tuple, dict] = {}
+        self._facet_cache: dict[tuple, tuple[int, dict]] = {}
 
     def _reader(self) -> _Live:
         """The live index; an empty one is created on first use (or over a legacy index)."""
@@ -433,6 +441,8 @@ class TantivyBackend:
                 if self._indexes.current_name() is None:
                     self._indexes.create_empty()
             live = self._indexes.live()
+        if live is None:
+            raise SearchUnavailable("no live index")
         return live
 
     def close(self) -> None:
@@ -502,7 +512,15 @@ class TantivyBackend:
         return len(ids)
 
     def rebuild(self, docs: Iterable[SearchDocument], progress: Callable[[int], None] | None = None) -> int:
-        """Build a new index directory from `docs`, then swap it in; the caller holds locked()."""
+        """Build a new index directory from `docs`, then swap it in.
+
+        Under the writer lock (callers normally hold it already, with the outbox's database lock):
+        cleanup() must never take a directory that is being filled for a leftover.
+        """
+        with self.locked():
+            return self._rebuild(docs, progress)
+
+    def _rebuild(self, docs: Iterable[SearchDocument], progress: Callable[[int], None] | None) -> int:
         name, index = self._indexes.new_index()
         try:
             writer = index.writer(REBUILD_HEAP, 1)
@@ -544,7 +562,12 @@ class TantivyBackend:
             return {"ok": False, "backend": "embedded", "error": f"{type(exc).__name__}: {exc}"[:200]}
 
     def search(self, request: SearchRequest) -> SearchResult:
-        """Exact total, the page of ids in order, and facet counts over the same query."""
+        """Exact total, the page of ids in order, and facet counts over the same query.
+
+        The time budget is checked between the engine's steps (a tantivy call cannot be interrupted;
+        the slowest single step measured at 100,000 cases is in docs/benchmarks.md).
+        """
+        deadline = time.monotonic() + self.time_budget_ms / 1000
         live = self._reader()
         searcher = live.index.searcher()
         try:
@@ -556,13 +579,20 @@ class TantivyBackend:
                 ids = _by_score(searcher, query, offset, request.per_page)
             else:
                 ids = _by_date_then_score(searcher, query, offset, request.per_page)
+            self._within(deadline)
             if request.with_facets:
                 total, facets = self._facets(live, searcher, query, request)
             else:
-                total, facets = searcher.search(query, 1, count=True).count, {}
+                total, facets = _doc_count(searcher, query), {}
         except ValueError as exc:  # tantivy refused our query: a bug, answered as unavailable, not a 500
             raise SearchUnavailable(f"engine refused the search: {exc}") from exc
+        self._within(deadline)
         return SearchResult(total=total, ids=ids, facets=facets if total else {})
+
+    def _within(self, deadline: float) -> None:
+        """Stop a search that has used up its time budget (QueryTooExpensive: a 503 in Chinese)."""
+        if time.monotonic() > deadline:
+            raise QueryTooExpensive(f"search ran past its {self.time_budget_ms} ms budget")
 
     def _facets(self, live: _Live, searcher, query: Query, request: SearchRequest) -> tuple[int, dict]:
         """(total, facet counts), cached per index generation: paging and repeated browsing reuse them."""
@@ -615,10 +645,6 @@ class TantivyBackend:
 # ---- search helpers --------------------------------------------------------------------------------
 def _doc_count(searcher, query: Query) -> int:
     return searcher.search(query, 1, count=True).count
-
-
-def _ids(searcher, addresses) -> list[int]:
-    return list(searcher.fast_field_values("id", addresses)) if addresses else []
 
 
 def _by_key(searcher, query: Query, offset: int, size: int) -> list[int]:
