@@ -60,13 +60,16 @@ def make_backend(engine: str, directory: Path):
 
 def dump_documents(app, path: Path) -> dict:
     """Analyse every published case once into a stream of pickled SearchDocuments."""
-    from app.services import search as search_service
+    from app.extensions import db
+    from app.services.index_sync import public_documents
 
     start, count = time.perf_counter(), 0
-    with app.app_context(), open(path, "wb") as out:
-        for doc in search_service._published_documents():
+    partial = path.with_suffix(".partial")
+    with app.app_context(), open(partial, "wb") as out:
+        for doc in public_documents(db.session):
             pickle.dump(doc, out, protocol=pickle.HIGHEST_PROTOCOL)
             count += 1
+    partial.replace(path)  # only a complete dump is reused
     return {"documents": count, "analyse_s": round(time.perf_counter() - start, 1)}
 
 
@@ -97,20 +100,20 @@ def build(engine: str, instance: Path, docs_path: Path) -> dict:
 
 def requests(app, queries):
     """SearchRequests as the search service builds them (no facets; the caller sets with_facets)."""
-    from app.services.search import topic_words
+    from app.services.search import default_sort, filter_keys, topic_words
     from indexer.backends.base import SearchRequest
-    from indexer.documents import FACETS, FILTER_ONLY
     from indexer.query import parse_query
 
     out = []
     with app.app_context():
         for text, extra in queries:
-            args = dict(parse_qsl(extra))
+            args: dict = {}
+            for key, value in parse_qsl(extra):
+                args.setdefault(key, []).append(value)
             parsed = parse_query(text)
             parsed.synonyms += topic_words(parsed.terms + parsed.synonyms)
-            filters = {name: [args[name]] for name in FACETS + FILTER_ONLY if args.get(name)}
-            sort = args.get("sort") or ("date" if parsed.is_empty else "relevance")
-            out.append(SearchRequest(query=parsed, filters=filters, sort=sort, per_page=20))
+            sort = args.pop("sort", [None])[0] or default_sort(parsed)
+            out.append(SearchRequest(query=parsed, filters=filter_keys(args), sort=sort, per_page=20))
     return out
 
 
