@@ -86,8 +86,8 @@ def read_documents(path: Path):
 def build(engine: str, instance: Path, docs_path: Path) -> dict:
     """Rebuild the engine's index in the instance from the ready documents."""
     directory = instance / INDEX_DIRS[engine]
-    if directory.exists():
-        shutil.rmtree(directory)
+    if engine == "fts5" and directory.exists():
+        shutil.rmtree(directory)  # tantivy's directory also holds the article index: its rebuild swaps instead
     backend = make_backend(engine, directory)
     load_before = os.getloadavg()[0]
     wall, cpu0 = time.perf_counter(), cpu()
@@ -95,7 +95,14 @@ def build(engine: str, instance: Path, docs_path: Path) -> dict:
         count = backend.rebuild(read_documents(docs_path))
     wall, cpu_s = time.perf_counter() - wall, cpu() - cpu0
     return {"engine": engine, "documents": count, "build_s": round(wall, 1), "cases_per_s": round(count / wall),
-            "cpu_s": round(cpu_s, 1), "index_mb": dir_mb(directory), "load_before": round(load_before, 2)}
+            "cpu_s": round(cpu_s, 1), "index_mb": index_mb(engine, directory), "load_before": round(load_before, 2)}
+
+
+def index_mb(engine: str, directory: Path) -> float:
+    """Size of the live case index only (tantivy: its directory; FTS5: its files)."""
+    if engine == "tantivy":
+        return dir_mb(directory / (directory / "CURRENT").read_text().strip())
+    return dir_mb(directory)
 
 
 def requests(app, queries):
@@ -173,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         report["build"] = [build(engine, instance, docs_path) for engine in engines]
         print(json.dumps(report["build"]), flush=True)
     backends = {engine: make_backend(engine, instance / INDEX_DIRS[engine]) for engine in engines}
-    report["sizes_mb"] = {engine: dir_mb(instance / INDEX_DIRS[engine]) for engine in engines}
+    report["sizes_mb"] = {engine: index_mb(engine, instance / INDEX_DIRS[engine]) for engine in engines}
     report["queries"] = query_latency(backends, requests(app, load_queries(args.queries)), args.repeat)
     report["load_after"] = os.getloadavg()
     print(json.dumps(report, ensure_ascii=False, indent=1))
