@@ -59,9 +59,10 @@ def cold_pass(base: str, paths: list[str], clients: int) -> dict:
 
 def backend_env(backend: str, instance: Path) -> dict:
     """Environment selecting the engine that serves the instance."""
+    budget = {"SEARCH_TIME_BUDGET_MS": "60000"}  # slow searches measured whole, not cut off at 500 ms
     if backend == "fts5":
-        return {"SEARCH_BACKEND": "fts5", "SEARCH_INDEX_PATH": str(instance / "search-index-fts5")}
-    return {"SEARCH_BACKEND": backend}
+        return budget | {"SEARCH_BACKEND": "fts5", "SEARCH_INDEX_PATH": str(instance / "search-index-fts5")}
+    return budget | {"SEARCH_BACKEND": backend}
 
 
 def main(argv: list[str] | None = None) -> int:
