@@ -23,7 +23,6 @@ through tantivy's query parser.
 from __future__ import annotations
 
 import contextlib
-import heapq
 import json
 import math
 import os
@@ -35,7 +34,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
 from datetime import date
-from operator import itemgetter
 from pathlib import Path
 
 import tantivy
@@ -166,14 +164,13 @@ def similar_terms(doc: SearchDocument) -> list[tuple[str, int]]:
     tokens: list[str] = []
     for boost, name in zip(SIMILAR_FIELD_BOOST, SIMILAR_FIELDS):
         tokens += doc.fields.get(name, "").split() * boost
-    counts = Counter(tokens)
-    # Most of the top terms are kept, so weigh only a head of the ranking (stable: ties keep text order).
-    for head in (SIMILAR_CANDIDATES * 2, len(counts)):
-        kept = [(t, n) for t, n in heapq.nlargest(head, counts.items(), key=itemgetter(1))
-                if len(t) >= 2 and not t.isdigit()]
-        if len(kept) >= SIMILAR_CANDIDATES or head >= len(counts):
-            return kept[:SIMILAR_CANDIDATES]
-    return []
+    kept: list[tuple[str, int]] = []
+    for term, count in Counter(tokens).most_common():  # sorted in C; ties keep the order of first use
+        if len(term) >= 2 and not term.isdigit():
+            kept.append((term, count))
+            if len(kept) == SIMILAR_CANDIDATES:
+                break
+    return kept
 
 
 def to_document(doc: SearchDocument) -> tantivy.Document:
