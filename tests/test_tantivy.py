@@ -261,3 +261,21 @@ def test_an_index_left_by_the_fts5_engine_is_replaced(tmp_path):
     backend.index_many([make_doc(1)])
     assert total(backend, "高空抛物") == 1
     assert backend.cleanup() == [legacy, legacy + "-wal"] and index_dirs(directory) == [backend.health()["index"]]
+
+
+def test_article_index_rebuilds_beside_and_replaces_the_fts5_file(tmp_path):
+    from indexer.articles import ArticleIndex
+
+    (tmp_path / "articles.sqlite3").write_bytes(b"SQLite format 3\x00")  # the FTS5 article index it replaces
+    articles = ArticleIndex(tmp_path)
+    assert articles.search("高空抛物") == [] and articles.analysis_version() is None  # no index yet
+    rows = [(1, "中华人民共和国民法典", "第七编 侵权责任", "禁止从建筑物中抛掷物品。"),
+            (2, "中华人民共和国刑法", "第二章", "醉酒驾驶机动车的，处拘役，并处罚金。")]
+    assert articles.rebuild(rows) == 2
+    assert not (tmp_path / "articles.sqlite3").exists()
+    orphan = tmp_path / "articles" / "index-19700101000000-1-1"
+    orphan.mkdir()  # as a killed rebuild would leave it
+    assert articles.rebuild(rows[:1]) == 1 and not orphan.exists()
+    assert len(index_dirs(tmp_path / "articles")) == 1
+    assert articles.search("建筑物 抛掷") == [1] and articles.search("醉驾") == []
+    assert articles.analysis_version() == analysis.analysis_version()
