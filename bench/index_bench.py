@@ -14,7 +14,8 @@
    app.services.search.search does (parse_query, hot-issue words, filters, default sort),
    run on each backend in-process, engines interleaved per query, with and without facets;
    the facet caches are emptied before every call, so each figure is a full search. Per query the
-   median of --repeat passes after one warm-up pass; p50/p95 over the 200 medians.
+   median of --repeat passes after one warm-up pass; p50/p95 over the 200 medians. With two engines
+   also: on how many queries the totals differ, and the mean overlap of their top 10.
 """
 from __future__ import annotations
 
@@ -129,7 +130,8 @@ def requests(app, queries):
 def query_latency(backends: dict, reqs, repeat: int) -> dict:
     """Per engine and facet setting: p50/p95/max of per-query medians (ms), engines interleaved."""
     samples = {(e, f): [[] for _ in reqs] for e in backends for f in (True, False)}
-    totals = {e: [] for e in backends}
+    totals: dict[str, list[int]] = {e: [] for e in backends}
+    pages: dict[str, list[list[int]]] = {e: [] for e in backends}
     for attempt in range(repeat + 1):  # the first pass warms up
         for i, request in enumerate(reqs):
             for engine, backend in backends.items():
@@ -143,15 +145,20 @@ def query_latency(backends: dict, reqs, repeat: int) -> dict:
                         samples[(engine, facets)][i].append(elapsed)
                     elif facets:
                         totals[engine].append(result.total)
+                        pages[engine].append(result.ids)
     report = {}
     for (engine, facets), runs in samples.items():
         medians = [statistics.median(r) for r in runs]
         report[f"{engine}_{'facets' if facets else 'no_facets'}"] = {
             "p50_ms": round(percentile(medians, 50), 2), "p95_ms": round(percentile(medians, 95), 2),
             "max_ms": round(max(medians), 2), "mean_ms": round(statistics.fmean(medians), 2)}
-    if len(totals) == 2:
+    if len(totals) == 2:  # the second engine's answers against the first's
         a, b = totals.values()
         report["totals_differ"] = sum(x != y for x, y in zip(a, b))
+        first, second = pages.values()
+        overlaps = [len(set(x[:10]) & set(y[:10])) / len(x[:10]) for x, y in zip(first, second) if x]
+        report["top10_overlap"] = {"mean": round(statistics.fmean(overlaps), 3), "queries_with_hits": len(overlaps),
+                                   "at_least_0.8": sum(o >= 0.8 for o in overlaps)}
     return report
 
 
