@@ -519,6 +519,7 @@ class TantivyBackend:
 
     def _rebuild(self, docs: Iterable[SearchDocument], progress: Callable[[int], None] | None) -> int:
         name, index = self._indexes.new_index()
+        writer = None
         try:
             writer = index.writer(REBUILD_HEAP, 1)
             count = 0
@@ -534,6 +535,10 @@ class TantivyBackend:
             if progress and count % 500:
                 progress(count % 500)
         except BaseException:
+            if writer is not None:
+                with contextlib.suppress(Exception):
+                    writer.rollback()  # stop writing before the directory goes
+                    writer.wait_merging_threads()
             self._indexes.discard(name)
             raise
         self._indexes.make_live(name)
