@@ -77,6 +77,7 @@ SIMILAR_TERMS = 25
 SIMILAR_CANDIDATES = 80  # most frequent terms of a document, kept for similar() and weighed by idf then
 SIMILAR_CACHE_SIZE = 4096
 FACET_CACHE_SIZE = 512
+TIE_SLACK = 64  # results fetched past the page, so that ties at its end are usually settled in one search
 
 _DAY_SHIFT = 2 ** 40  # date_key = day ordinal × 2**40 + id: one fast field sorts by (date, id)
 
@@ -617,7 +618,9 @@ class TantivyBackend:
         total = searcher.num_docs
         if len(terms) < 2 or total < COMMON_MIN_DOCS:
             return set()
-        common = {t for t in terms if _doc_count(searcher, term_clause(t)) > COMMON_SHARE * total}
+        threshold = COMMON_SHARE * total
+        common = {t for t in terms if _may_exceed(searcher, t, threshold)
+                  and _doc_count(searcher, term_clause(t)) > threshold}
         return common if len(common) < len(terms) else set()
 
     def similar(self, doc_id: int, limit: int = 5) -> list[int]:
@@ -645,6 +648,14 @@ class TantivyBackend:
 
 
 # ---- search helpers --------------------------------------------------------------------------------
+def _may_exceed(searcher, term: str, threshold: float) -> bool:
+    """False when the term is surely in at most `threshold` documents (most terms), from the term
+    dictionaries alone: a document frequency counts deleted documents too, so it is an upper bound."""
+    tokens = analyze_term(term)
+    upper = min((searcher.doc_freq("all", t) + searcher.doc_freq("match_only", t) for t in tokens), default=0)
+    return upper > threshold
+
+
 def _doc_count(searcher, query: Query) -> int:
     return searcher.search(query, 1, count=True).count
 
@@ -663,7 +674,7 @@ def _top_scored(searcher, query: Query, k: int) -> list[tuple[float, int]]:
     """
     if k <= 0:
         return []
-    limit = k + 1
+    limit = k + TIE_SLACK  # near-copies of one case tie often: fetching a few more is cheaper than asking again
     while True:
         hits = searcher.search(query, limit, count=False).hits
         if len(hits) < limit or hits[-1][0] != hits[k - 1][0]:
