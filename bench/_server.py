@@ -89,7 +89,8 @@ def gunicorn(instance: Path, port: int, workers: int = 2, log: Path | None = Non
 
 
 def worker_rss(master_pid: int) -> list[dict]:
-    """Resident memory of each gunicorn worker (children of the master), MiB: total, anonymous, file-backed."""
+    """Resident memory of each gunicorn worker (children of the master), MiB: total, anonymous, file-backed
+    (mapped index files, shared by the workers), and Pss (shared pages divided among the processes using them)."""
     workers = []
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
@@ -98,5 +99,15 @@ def worker_rss(master_pid: int) -> list[dict]:
             continue
         if fields.get("PPid", "").strip() == str(master_pid):
             kib = {k: int(fields[k].split()[0]) for k in ("VmRSS", "RssAnon", "RssFile") if k in fields}
+            kib["Pss"] = _pss_kib(status.parent / "smaps_rollup")
             workers.append({"pid": int(status.parent.name), **{k: round(v / 1024, 1) for k, v in kib.items()}})
     return sorted(workers, key=lambda w: w["pid"])
+
+
+def _pss_kib(path: Path) -> int:
+    """Proportional set size from /proc/<pid>/smaps_rollup (0 if unreadable)."""
+    try:
+        line = next(row for row in path.read_text().splitlines() if row.startswith("Pss:"))
+    except (OSError, StopIteration):
+        return 0
+    return int(line.split()[1])
