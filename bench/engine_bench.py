@@ -7,7 +7,7 @@ The instance's cases must already be in the engine under --prefix (`flask search
 SEARCH_BACKEND=opensearch SEARCH_INDEX_PREFIX=…). For the 200 queries of bench/queries.txt:
   api-engine    HTTP /api/v1/search on gunicorn (-w 2) with the engine backend
   bare-engine   the engine requests that search makes (same bodies), timed at the Python client
-  api-embedded  HTTP /api/v1/search on gunicorn with the embedded FTS5 index of the same instance
+  api-embedded  HTTP /api/v1/search on gunicorn with the embedded (tantivy) index of the same instance
 Per query the median of --repeat passes after a warm-up pass; p50/p95 over the 200 medians.
 """
 from __future__ import annotations

@@ -25,7 +25,7 @@ STAGES = [
     ("      normalize", r"^(\w+\.)?normalize "),
     ("      jieba cut", r"^(\w+\.)?cut "),
     ("    facet_values (citations, tags)", r"^(\w+\.)?facet_values "),
-    ("  FTS5 write (index_many)", r"^(\w+\.)?index_many "),
+    ("  index write (index_many)", r"^(\w+\.)?index_many "),
     ("  sub-word expansion (_expand/_subwords)", r"^(\w+\.)?_expand "),
     ("  public_documents (reindex: SELECT + build_document)", r"^(\w+\.)?public_documents "),
     ("  ORM lazy loads (sections, tags, issuer)", r"^(\w+\.)?_load_for_state "),

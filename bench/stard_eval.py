@@ -24,7 +24,6 @@ from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import Law, LawArticle  # noqa: E402
 from app.services import laws as laws_service  # noqa: E402
-from indexer.backends.fts5 import fts_quote  # noqa: E402
 from legaltext.numerals import NUMERAL, to_int  # noqa: E402
 
 DEFAULT_STARD = ROOT.parent / "shared" / "eval" / "stard" / "train.jsonl"
@@ -54,6 +53,11 @@ def usable_questions(path: Path, ids: dict) -> tuple[list[tuple[str, set[int]]],
         else:
             kept.append((item["question"], wanted))
     return kept, total
+
+
+def fts_quote(token: str) -> str:
+    """One token as an FTS5 string (the baseline's own in-memory index)."""
+    return '"' + token.replace('"', '""') + '"'
 
 
 def baseline_index():

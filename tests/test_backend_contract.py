@@ -5,7 +5,6 @@ import pytest
 
 from indexer.analysis import index_text, normalize
 from indexer.backends.base import SearchRequest
-from indexer.backends.fts5 import Fts5Backend
 from indexer.backends.tantivy import TantivyBackend
 from indexer.documents import FIELDS, SearchDocument
 from indexer.query import parse_query
@@ -33,13 +32,11 @@ def make_doc(doc_id: int) -> SearchDocument:
     )
 
 
-@pytest.fixture(params=["embedded", "fts5", pytest.param("engine", marks=pytest.mark.engine)])
+@pytest.fixture(params=["embedded", pytest.param("engine", marks=pytest.mark.engine)])
 def backend(request, tmp_path):
     """Each engine, filled with the contract cases."""
     if request.param == "engine":
         engine = request.getfixturevalue("engine_backend")
-    elif request.param == "fts5":
-        engine = Fts5Backend(tmp_path / "index")
     else:
         engine = TantivyBackend(tmp_path / "index")
     engine.index_many(make_doc(i) for i in CASES)

@@ -31,10 +31,6 @@ def make_backend(config):
         from indexer.backends.tantivy import TantivyBackend
 
         return TantivyBackend(config["SEARCH_INDEX_PATH"], time_budget_ms=config["SEARCH_TIME_BUDGET_MS"])
-    if name == "fts5":  # the previous embedded engine, kept only until the benchmarks compared both
-        from indexer.backends.fts5 import Fts5Backend
-
-        return Fts5Backend(config["SEARCH_INDEX_PATH"], time_budget_ms=config["SEARCH_TIME_BUDGET_MS"])
     if name in CLIENTS:
         settings = ConnectionSettings(
             url=config["SEARCH_URL"], username=config["SEARCH_USERNAME"], password=config["SEARCH_PASSWORD"],
