@@ -19,7 +19,7 @@ SRC = Path(os.environ.get("BENCH_SRC", ROOT)).resolve()
 def app_env(instance: Path) -> dict:
     """Environment for running the app on `instance` from SRC."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SEARCH_INDEX_PATH", "SEARCH_BACKEND")}
-    env.update(INSTANCE_PATH=str(instance), APP_ENV="production", PYTHONPATH=str(SRC))
+    env.update(INSTANCE_PATH=str(instance.resolve()), APP_ENV="production", PYTHONPATH=str(SRC))
     return env
 
 

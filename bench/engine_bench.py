@@ -34,7 +34,7 @@ def bare_engine(instance: Path, env: dict, queries, repeat: int, per_page: int) 
 
     from werkzeug.datastructures import MultiDict
 
-    os.environ.update(env, INSTANCE_PATH=str(instance), APP_ENV="production")
+    os.environ.update(env, INSTANCE_PATH=str(instance.resolve()), APP_ENV="production")
     from app import create_app
     from app.services import search as search_service
     from schemas.search import SearchArgsSchema, args_from_multidict
