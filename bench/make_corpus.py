@@ -22,6 +22,9 @@ from collections import defaultdict
 from pathlib import Path
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "seed_cases"
+_CASE_YEAR = re.compile(r"([（(])(\d{4})([）)])")
+_SERIAL = re.compile(r"\d+(?=号)")
+_LEAD_PARTY = re.compile(r"^([\u4e00-\u9fff]{2,4}?)(?:等|诉|与|、|某)")
 
 SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
 GIVEN = list("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬鹏飞斌宇浩凯健俊帆帅旭宁琳晨辉欣雪梅莉婷慧颖")
@@ -109,9 +112,16 @@ class Perturber:
 
         rec["source_id"] = f"bench-{number}"
         rec["title"] = replace(rec["title"])
+        if rec["title"] == base["title"]:  # no party recognised: rename the leading one, or say where
+            lead = _LEAD_PARTY.match(rec["title"])
+            rec["title"] = (self.person() + rec["title"][lead.end(1):] if lead
+                            else f"{rng.choice(CITIES)}市{rec['title']}")
         for key in ("summary", "court", "region", "case_number"):
             if rec.get(key):
                 rec[key] = text_fix(rec[key])[:200 if key != "summary" else 5000]
+        if rec.get("case_number"):  # its own year and serial: copies of one seed case are not one case twice
+            rec["case_number"] = _SERIAL.sub(str(number), _CASE_YEAR.sub(
+                lambda m: f"{m.group(1)}{int(m.group(2)) + year_shift}{m.group(3)}", rec["case_number"]), count=1)
         for key in ("judgment_date", "published_date"):
             if rec.get(key):
                 rec[key] = _shift_date(rec[key], day_shift)

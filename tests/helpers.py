@@ -69,7 +69,9 @@ def pg_database(name: str) -> str:
 
 def make_config(instance: Path, database_url: str | None = None, **settings) -> dict:
     """create_app's test_config for an app whose state lives in `instance` (plus any `settings`)."""
-    return {"APP_ENV": "testing", "INSTANCE_PATH": str(instance),
+    # A generous search time budget: a loaded CI machine must not cut off ordinary searches
+    # (test_security sets it to 0 to test the cut-off itself).
+    return {"APP_ENV": "testing", "INSTANCE_PATH": str(instance), "SEARCH_TIME_BUDGET_MS": 10_000,
             "SQLALCHEMY_DATABASE_URI": database_url or f"sqlite:///{instance / 'test.sqlite3'}", **settings}
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from app.caches import app_lru
 from app.models import ISSUER_KIND_SHORT, ISSUER_KINDS
 from app.services import search as search_service
 from app.services.law_status import repeal_of
@@ -29,21 +30,18 @@ def _counts(facets: dict, name: str) -> dict[str, int]:
     return {item.value: item.count for item in facets.get(name, [])}
 
 
-_overview_cache: dict = {}
-
-
 def overview() -> dict:
     """Everything the home page shows; computed once per index generation (counts change only then)."""
+    cache = app_lru("home-overview", maxsize=1)
     try:
         key = search_service.backend().generation()
     except SearchUnavailable:
-        if _overview_cache:  # engine down: the home page shows the last counts it had
-            return next(iter(_overview_cache.values()))
+        if cache:  # engine down: the home page shows the last counts it had
+            return next(iter(cache.values()))
         raise
-    if key not in _overview_cache:
-        _overview_cache.clear()
-        _overview_cache[key] = _compute_overview()
-    return _overview_cache[key]
+    if key not in cache:
+        cache[key] = _compute_overview()
+    return cache[key]
 
 
 def _compute_overview() -> dict:

@@ -10,10 +10,19 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.caches import app_lru
 from app.extensions import db
-from app.models import ISSUER_KIND_SHORT, ISSUER_KINDS, Case, Issuer, ZeroResultQuery
-from app.services.taxonomy import all_terms
-from indexer.analysis import normalize_query, query_tokens
+from app.models import (
+    ISSUER_KIND_SHORT,
+    ISSUER_KINDS,
+    Case,
+    CaseSection,
+    CaseTag,
+    Issuer,
+    TaxonomyTerm,
+    ZeroResultQuery,
+)
+from app.services.taxonomy import snapshot
 from indexer.backends.base import RESULT_WINDOW, SearchRequest, SearchResult, SearchUnavailable
 from indexer.backends.elastic import ElasticBackend
 from indexer.backends.engine_client import CLIENTS, ConnectionSettings
@@ -147,31 +156,75 @@ NO_SEARCHABLE_WORDS = Notice("no_searchable_words", "检索词中没有可检索
                              "请换用描述案情或法律问题的词语，例如“拖欠工资”“高空抛物”“民法典第1254条”。")
 
 
+PAGE_CACHE_SIZE = 256  # answered pages per worker; the same for every reader until the index changes
+SNIPPET_SOURCE_CHARS = 8000  # of each section, read for snippets (the scored text is at the start)
+
+
 def search(args: dict) -> SearchPage:
-    """Run a validated search (SearchArgsSchema output) and load the page's cases."""
+    """Run a validated search (SearchArgsSchema output) and load the page's cases.
+
+    The answer depends only on the arguments, the index and the taxonomy's labels, so it is cached
+    per worker under (index generation, taxonomy stamp, arguments): a repeated search costs a dict
+    look-up. Anything that changes a case changes the generation.
+    """
+    cache = app_lru("search.pages", PAGE_CACHE_SIZE)
+    key = (backend().generation(), snapshot().stamp, _args_key(args))
+    page = cache.get(key)
+    if page is None:
+        page = _answer(args)
+        cache[key] = page
+    if page.total == 0 and page.notice is None and args.get("q", "").strip() and page.page == 1:
+        record_zero_result(args["q"])
+    return page
+
+
+def _args_key(args: dict) -> tuple:
+    """The arguments as a hashable key (lists of filter values as tuples)."""
+    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in args.items()))
+
+
+def _answer(args: dict) -> SearchPage:
+    """Parse, ask the engine, load the page's hits."""
     parsed = parse_query(args.get("q", ""))
     labels = _Labels()
     filters = filter_keys(args, labels)
     sort = args.get("sort") or default_sort(parsed)
+    active = [ActiveFilter(n, v, labels.label(n, v)) for n, vs in filters.items() for v in vs]
     if args.get("q", "").strip() and parsed.is_empty and not parsed.excluded:  # 🍔🤮, *, (((
         return SearchPage(query=args["q"], total=0, page=args["page"], per_page=args["per_page"], sort=sort,
-                          last_page=1, notice=NO_SEARCHABLE_WORDS, filters=[
-                              ActiveFilter(n, v, labels.label(n, v)) for n, vs in filters.items() for v in vs])
+                          last_page=1, notice=NO_SEARCHABLE_WORDS, filters=active)
     parsed.synonyms += topic_words(parsed.terms + parsed.synonyms)
     request = SearchRequest(query=parsed, filters=filters, sort=sort, page=args["page"], per_page=args["per_page"])
     result: SearchResult = backend().search(request)
-    cases = {c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_(result.ids)))} if result.ids else {}
-    terms = parsed.highlight_terms()
-    hits = [_hit(cases[i], terms) for i in result.ids if i in cases and cases[i].is_public]
+    hits = load_hits(result.ids, parsed.highlight_terms())
     facets = {name: [FacetValue(v, labels.label(name, v), n) for v, n in _in_reading_order(name, values)]
               for name, values in result.facets.items()}
-    active = [ActiveFilter(name, value, labels.label(name, value)) for name, values in filters.items()
-              for value in values]
-    if result.total == 0 and not parsed.is_empty and request.page == 1:
-        record_zero_result(parsed.raw)
     return SearchPage(query=args.get("q", ""), total=result.total, page=request.page, per_page=request.per_page,
                       sort=sort, last_page=last_page(result.total, request.per_page), hits=hits, facets=facets,
                       filters=active)
+
+
+def load_hits(ids: list[int], terms: list[str]) -> list[Hit]:
+    """The hits for `ids`, in that order: only the columns a results page shows (three queries), and
+    the opening SNIPPET_SOURCE_CHARS of each section for the snippets — not 20 whole cases."""
+    if not ids:
+        return []
+    rows = {r.id: r for r in db.session.execute(
+        select(Case.id, Case.source_id, Case.title, Case.summary, Case.case_type, Case.document_number,
+               Case.published_date, Case.judgment_date, Issuer.name.label("issuer_name"),
+               Issuer.kind.label("issuer_kind"))
+        .join(Issuer, Issuer.id == Case.issuer_id).where(Case.id.in_(ids), Case.is_listed))}
+    tags: dict[int, list[tuple[int, str, Tag]]] = {i: [] for i in rows}
+    for case_id, scheme, code, name, position in db.session.execute(
+            select(CaseTag.case_id, TaxonomyTerm.scheme, TaxonomyTerm.code, TaxonomyTerm.name, TaxonomyTerm.position)
+            .join(TaxonomyTerm, TaxonomyTerm.id == CaseTag.term_id).where(CaseTag.case_id.in_(list(rows)))):
+        tags[case_id].append((position, scheme, Tag(code, name)))
+    sections: dict[int, list[tuple[str, str]]] = {i: [] for i in rows}
+    for case_id, kind, text in db.session.execute(
+            select(CaseSection.case_id, CaseSection.kind, func.substr(CaseSection.text, 1, SNIPPET_SOURCE_CHARS))
+            .where(CaseSection.case_id.in_(list(rows))).order_by(CaseSection.case_id, CaseSection.position)):
+        sections[case_id].append((kind, text))
+    return [_hit(rows[i], sorted(tags[i], key=lambda t: t[0]), sections[i], terms) for i in ids if i in rows]
 
 
 def _in_reading_order(name: str, values: list[tuple[str, int]]) -> list[tuple[str, int]]:
@@ -200,14 +253,14 @@ class _Labels:
     """Facet keys ⇄ display labels: terms by code, issuers by id (both renamable), kinds by code."""
 
     def __init__(self):
-        self._terms = {(t.scheme, t.code): t.name for t in all_terms()}
+        self._taxonomy = snapshot()
         self._issuers: dict[str, str] = {}
 
     def keys(self, name: str, values: list[str]) -> list[str]:
         """Filter values as the index stores them; a term or issuer may also be given by its name."""
         if name in ("hot_issue", "law_topic"):
-            by_name = {n: c for (scheme, c), n in self._terms.items() if scheme == name}
-            return list(dict.fromkeys(v if (name, v) in self._terms else by_name.get(v, v) for v in values))
+            known, codes = self._taxonomy.names, self._taxonomy.codes
+            return list(dict.fromkeys(v if (name, v) in known else codes.get((name, v), v) for v in values))
         if name == "issuer":
             names = [v for v in values if not _ISSUER_ID.fullmatch(v)]
             found = db.session.execute(select(Issuer.name, Issuer.id).where(Issuer.name.in_(names))).all()
@@ -219,13 +272,12 @@ class _Labels:
     def label(self, name: str, value: str) -> str:
         """What a person reads for a facet value."""
         if name in ("hot_issue", "law_topic"):
-            return self._terms.get((name, value), value)
+            return self._taxonomy.names.get((name, value), value)
         if name == "issuer_kind":
             return ISSUER_KIND_SHORT.get(value) or ISSUER_KINDS.get(value, value)
         if name == "issuer":
-            if value not in self._issuers and _ISSUER_ID.fullmatch(value):
-                issuer = db.session.get(Issuer, int(value))
-                self._issuers[value] = issuer.name if issuer else value
+            if not self._issuers:  # one query for every issuer label of the page
+                self._issuers = {str(i): n for i, n in db.session.execute(select(Issuer.id, Issuer.name))}
             return self._issuers.get(value, value)
         return value
 
@@ -269,12 +321,8 @@ def similar_cases(case: Case, limit: int = 5) -> list[Case]:
 def topic_words(terms: list[str]) -> list[str]:
     """A hot issue's own keywords when its name is typed (消费维权 → 消费者权益 …): names are labels,
     the cases use the words of the issue's rules."""
-    topics = {normalize_query(t.name): t for t in all_terms() if t.scheme == "hot_issue"}
-    words = []
-    for term in terms:
-        if term in topics:
-            for keyword in topics[term].rules.get("keywords", []):
-                words += query_tokens(normalize_query(keyword))
+    table = snapshot().topic_words
+    words = [w for term in terms for w in table.get(term, ())]
     return [w for w in dict.fromkeys(words) if w not in terms]
 
 
@@ -283,24 +331,18 @@ def default_sort(parsed) -> str:
     return "date" if parsed.is_empty else "relevance"
 
 
-def _hit(case: Case, terms: list[str]) -> Hit:
-    """One search hit with its highlights."""
-    sections = [(s.kind, s.text) for s in case.sections]
-    summary = case.summary or next((t for k, t in sections if k == "holding"), "")
+def _hit(row, tags: list[tuple[int, str, Tag]], sections: list[tuple[str, str]], terms: list[str]) -> Hit:
+    """One search hit with its highlights, from the columns load_hits read."""
+    summary = row.summary or next((t for k, t in sections if k == "holding"), "")
     highlights = []
-    title_html = highlight_title(case.title, terms)
+    title_html = highlight_title(row.title, terms)
     if title_html:
         highlights.append(Highlight("title", title_html))
     highlights += [Highlight(h["field"], h["html"]) for h in snippets(sections, terms)]
     return Hit(
-        id=case.id, source_id=case.source_id, title=case.title, summary=summary[:300], case_type=case.case_type,
-        issuer=IssuerRef(case.issuer.name, case.issuer.kind), document_number=case.document_number,
-        published_date=case.published_date, judgment_date=case.judgment_date,
-        hot_issues=_tags(case, "hot_issue"), law_topics=_tags(case, "law_topic"), highlights=highlights,
+        id=row.id, source_id=row.source_id, title=row.title, summary=summary[:300], case_type=row.case_type,
+        issuer=IssuerRef(row.issuer_name, row.issuer_kind), document_number=row.document_number,
+        published_date=row.published_date, judgment_date=row.judgment_date,
+        hot_issues=[t for _, scheme, t in tags if scheme == "hot_issue"],
+        law_topics=[t for _, scheme, t in tags if scheme == "law_topic"], highlights=highlights,
     )
-
-
-def _tags(case: Case, scheme: str) -> list[Tag]:
-    """A case's tags of one scheme, in taxonomy order."""
-    terms = sorted((t.term for t in case.tags if t.term.scheme == scheme), key=lambda term: term.position)
-    return [Tag(term.code, term.name) for term in terms]

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
 
+from app.caches import app_snapshot, forget_snapshot
 from app.extensions import db
 from app.models import SCHEMES, TaxonomyTerm
+from indexer.analysis import normalize_query, query_tokens
 
 SEED_FILE = Path(__file__).resolve().parent.parent / "data" / "taxonomies.json"
 
@@ -40,6 +43,7 @@ def load_terms(path: Path = SEED_FILE) -> tuple[int, int]:
             term.position = item.get("position", position)
             term.rules = item.get("rules", {})
     db.session.commit()
+    forget_snapshot(SNAPSHOT)
     return created, updated
 
 
@@ -51,3 +55,35 @@ def all_terms() -> list[TaxonomyTerm]:
 def term_names(scheme: str) -> set[str]:
     """Names of one scheme's terms (valid filter values)."""
     return set(db.session.scalars(select(TaxonomyTerm.name).filter_by(scheme=scheme)))
+
+
+SNAPSHOT = "taxonomy"
+SNAPSHOT_SECONDS = 10  # another worker shows a renamed term within this long
+
+
+@dataclass(frozen=True)
+class TaxonomySnapshot:
+    """What every search needs of the taxonomy, read once per SNAPSHOT_SECONDS per worker."""
+
+    stamp: int  # changes whenever a code, name or keyword does (part of cached answers' keys)
+    names: dict[tuple[str, str], str]  # (scheme, code) → name
+    codes: dict[tuple[str, str], str]  # (scheme, name) → code
+    topic_words: dict[str, tuple[str, ...]]  # a hot issue's normalised name → the tokens of its keywords
+
+
+def snapshot() -> TaxonomySnapshot:
+    """The taxonomy as search reads it (cached per app for a few seconds)."""
+    return app_snapshot(SNAPSHOT, SNAPSHOT_SECONDS, _build_snapshot)
+
+
+def _build_snapshot() -> TaxonomySnapshot:
+    terms = all_terms()
+    topic_words = {}
+    for term in terms:
+        if term.scheme == "hot_issue":
+            keywords = (term.rules or {}).get("keywords", [])
+            words = [w for keyword in keywords for w in query_tokens(normalize_query(keyword))]
+            topic_words[normalize_query(term.name)] = tuple(dict.fromkeys(words))
+    stamp = hash(tuple((t.scheme, t.code, t.name, tuple((t.rules or {}).get("keywords", []))) for t in terms))
+    return TaxonomySnapshot(stamp=stamp, names={(t.scheme, t.code): t.name for t in terms},
+                            codes={(t.scheme, t.name): t.code for t in terms}, topic_words=topic_words)
