@@ -33,7 +33,8 @@
       if (q.length < 1) { close(); return; }
       timer = setTimeout(function () {
         fetch(input.dataset.suggest + "?q=" + encodeURIComponent(q)).then(function (r) { return r.ok ? r.json() : {}; })
-          .then(render).catch(close);
+          // Answers can arrive out of order: show only the one for what is typed now.
+          .then(function (data) { if (q === input.value.trim()) render(data); }).catch(close);
       }, 150);
     });
     input.addEventListener("keydown", function (e) {
