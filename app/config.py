@@ -83,6 +83,8 @@ def _read(env: Env, overrides: dict[str, Any]) -> dict[str, Any]:
         "OUTBOX_MAX_AGE_SECONDS": env.int("OUTBOX_MAX_AGE_SECONDS", 60),
         # The most time one search may take in the engine before it is cut off.
         "SEARCH_TIME_BUDGET_MS": env.int("SEARCH_TIME_BUDGET_MS", 500),
+        # Result pages kept per worker until the index changes (0: none, e.g. to benchmark uncached searches).
+        "SEARCH_PAGE_CACHE_SIZE": env.int("SEARCH_PAGE_CACHE_SIZE", 256),
         # Web: cookies, proxies, public address.
         "SESSION_COOKIE_SECURE": env.bool("SESSION_COOKIE_SECURE", False),
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import statistics
 import sys
 import time
@@ -108,8 +109,6 @@ def _summary(queries, samples, totals, errors, repeat) -> dict:
 
 def test_client_getter(instance: Path, env: dict):
     """get(path) through Flask's test client on an app of this process (no HTTP, no gunicorn)."""
-    import os
-
     os.environ.update(env, INSTANCE_PATH=str(instance), APP_ENV="production")
     from app import create_app
 
@@ -128,7 +127,9 @@ def test_client_getter(instance: Path, env: dict):
 
 def backend_env(backend: str, instance: Path | None) -> dict:
     """Environment selecting the engine, with the time budget raised so that slow searches are measured."""
-    return {"SEARCH_BACKEND": backend, "SEARCH_TIME_BUDGET_MS": "60000"}  # slow searches measured whole
+    # slow searches measured whole; BENCH_PAGE_CACHE=0 measures every search uncached
+    return {"SEARCH_BACKEND": backend, "SEARCH_TIME_BUDGET_MS": "60000",
+            "SEARCH_PAGE_CACHE_SIZE": os.environ.get("BENCH_PAGE_CACHE", "256")}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -59,7 +60,9 @@ def cold_pass(base: str, paths: list[str], clients: int) -> dict:
 
 def backend_env(backend: str, instance: Path) -> dict:
     """Environment selecting the engine, with the time budget raised so that slow searches are measured."""
-    return {"SEARCH_BACKEND": backend, "SEARCH_TIME_BUDGET_MS": "60000"}  # slow searches measured whole
+    # slow searches measured whole; BENCH_PAGE_CACHE=0 measures every search uncached
+    return {"SEARCH_BACKEND": backend, "SEARCH_TIME_BUDGET_MS": "60000",
+            "SEARCH_PAGE_CACHE_SIZE": os.environ.get("BENCH_PAGE_CACHE", "256")}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -156,8 +156,7 @@ NO_SEARCHABLE_WORDS = Notice("no_searchable_words", "检索词中没有可检索
                              "请换用描述案情或法律问题的词语，例如“拖欠工资”“高空抛物”“民法典第1254条”。")
 
 
-PAGE_CACHE_SIZE = 256  # answered pages per worker; the same for every reader until the index changes
-SNIPPET_SOURCE_CHARS = 8000  # of each section, read for snippets (the scored text is at the start)
+SNIPPET_SOURCE_CHARS = 3000  # of each section, read for snippets (a 140-character window is shown)
 
 
 def search(args: dict) -> SearchPage:
@@ -167,11 +166,15 @@ def search(args: dict) -> SearchPage:
     per worker under (index generation, taxonomy stamp, arguments): a repeated search costs a dict
     look-up. Anything that changes a case changes the generation.
     """
-    cache = app_lru("search.pages", PAGE_CACHE_SIZE)
-    key = (backend().generation(), snapshot().stamp, _args_key(args))
-    page = cache.get(key)
-    if page is None:
+    size = current_app.config["SEARCH_PAGE_CACHE_SIZE"]
+    page: SearchPage
+    if size <= 0:
         page = _answer(args)
+    else:
+        cache = app_lru("search.pages", size)
+        key = (backend().generation(), snapshot().stamp, _args_key(args))
+        cached: SearchPage | None = cache.get(key)
+        page = cached if cached is not None else _answer(args)
         cache[key] = page
     if page.total == 0 and page.notice is None and args.get("q", "").strip() and page.page == 1:
         record_zero_result(args["q"])
