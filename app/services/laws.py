@@ -247,17 +247,45 @@ def article_index():
     from indexer.articles import ArticleIndex
 
     if "article_index" not in current_app.extensions:
-        current_app.extensions["article_index"] = ArticleIndex(current_app.config["SEARCH_INDEX_PATH"])
+        from indexer.articles import lay_version
+
+        current_app.extensions["article_index"] = ArticleIndex(current_app.config["SEARCH_INDEX_PATH"], lay_version())
     return current_app.extensions["article_index"]
 
 
-def rebuild_article_index() -> int:
-    """Index every article of every current law version for article search."""
+def current_article_ids() -> dict[tuple[str, int, int], int]:
+    """(law title, number, sub) → article id, for every article of a current law version."""
+    rows = db.session.execute(select(Law.title, LawArticle.number, LawArticle.sub, LawArticle.id)
+                              .join(LawArticle).where(Law.is_current))
+    return {(title, number, sub): article_id for title, number, sub, article_id in rows}
+
+
+def lay_questions_by_article(questions=None, ids: dict | None = None) -> dict[int, list[str]]:
+    """Article id → the lay questions it answers (the shipped ones, or `questions`)."""
+    from indexer.articles import lay_questions
+
+    ids = current_article_ids() if ids is None else ids
+    out: dict[int, list[str]] = {}
+    for question in lay_questions() if questions is None else questions:
+        for key in question.articles:
+            if key in ids:
+                out.setdefault(ids[key], []).append(question.text)
+    return out
+
+
+def rebuild_article_index(index=None, questions=None) -> int:
+    """Index every article of every current law version, with its lay questions, for article search.
+
+    `index` and `questions` default to the app's index and the shipped questions (the STARD
+    cross-validation in bench/stard_eval.py builds indexes of its own with a part of them).
+    """
     rows = db.session.execute(
         select(LawArticle.id, Law.title, LawArticle.chapter, LawArticle.paragraphs)
         .join(Law).where(Law.is_current).order_by(LawArticle.id)
     )
-    return article_index().rebuild((i, title, chapter, "\n".join(paras)) for i, title, chapter, paras in rows)
+    return (index or article_index()).rebuild(
+        ((i, title, chapter, "\n".join(paras)) for i, title, chapter, paras in rows),
+        lay=lay_questions_by_article(questions))
 
 
 @dataclass(frozen=True)
@@ -278,8 +306,9 @@ class ArticleHit:
 def search_articles(q: str, limit: int = 10) -> list[ArticleHit]:
     """Articles answering a lay question, with how many public cases cite each."""
     from app.models import Case, CaseCitation
+    from app.services.query_understanding import cited_article_ids
 
-    ids = article_index().search(q, limit)
+    ids = article_index().search(q, limit, promote=cited_article_ids(q))
     if not ids:
         return []
     articles = {a.id: a for a in db.session.scalars(select(LawArticle).where(LawArticle.id.in_(ids)))}
