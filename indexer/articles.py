@@ -8,13 +8,18 @@ index, with its own CURRENT pointer, and is rebuilt whole after `flask laws impo
 change rarely; a rebuild takes seconds): a new index beside the live one, then a swap.
 
 Lay questions (STARD: real questions with the articles that answer them) are indexed beside the
-articles as documents of their own (field `question`, the ids of their articles stored). A new
-question also finds the lay questions most like it (NEIGHBOURS, BM25), and each of their articles
-gets a vote: (neighbour's score / best neighbour's score)^VOTE_POWER. An article's final score is its
-BM25 / the best article's BM25 + VOTE_WEIGHT × its votes: so 老板不给工资怎么办 reaches 拖欠劳动报酬 articles
-through the questions people asked before, although no article says 老板. Constants measured by
-5-fold cross-validation on STARD (bench/stard_eval.py --folds 5; docs/benchmarks.md).
-Articles a question cites (民法典第1254条) are promoted: they come first, then the rest by score.
+articles as documents of their own (field `question`; stored: the ids of their articles, of the
+articles around those in the same law, and of those laws). A new question also finds the lay
+questions most like it (BM25), each weighing w = its score / the best one's score. They are evidence
+three ways, so 从楼上扔东西砸坏了车 reaches 民法典第一千二百五十四条 although no article says 扔 or 砸:
+- votes: each of their articles gets VOTE_WEIGHT × w (first NEIGHBOURS questions);
+- laws: the laws they cite get w^LAW_POWER each (first LAW_NEIGHBOURS), and an article's BM25 is
+  multiplied by 1 + LAW_WEIGHT × its law's share of the best law's — the question is in that law;
+- nearby: articles within NEAR_SPAN of a cited one (a law puts related rules together) get
+  NEAR_WEIGHT × w more on that multiplier.
+An article's score: BM25 / the best article's BM25 × (that multiplier) + its votes, over the first
+CANDIDATES articles by BM25 and every voted one. Constants measured leave-one-out on STARD train
+(bench/stard_eval.py); articles a question cites (民法典第1254条) are promoted: they come first.
 """
 from __future__ import annotations
 
@@ -24,7 +29,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import tantivy
@@ -38,12 +43,18 @@ from indexer.query import parse_query
 
 DIRECTORY = "articles"
 LEGACY_FILE = "articles.sqlite3"  # the FTS5 index this one replaced
-SCHEMA_VERSION = "2"  # 2: lay questions as documents of their own
+SCHEMA_VERSION = "3"  # 2: lay questions as documents of their own; 3: laws, nearby articles
 WEIGHTS = (2, 2, 1)  # law title, chapter, article text
-NEIGHBOURS = 20  # lay questions consulted per search
-VOTE_POWER = 2.0
-VOTE_WEIGHT = 1.0
-CANDIDATES = 100  # articles scored by BM25 before the votes are added (at least the limit)
+NEIGHBOURS = 60  # lay questions whose articles get votes
+VOTE_POWER = 1.0
+VOTE_WEIGHT = 0.75
+LAW_NEIGHBOURS = 40  # lay questions whose laws count
+LAW_POWER = 2.0
+LAW_WEIGHT = 1.0
+NEAR_SPAN = 5  # articles this close (by number, same law) to a cited one are "nearby"
+NEAR_WEIGHT = 0.25
+NEIGHBOUR_FLOOR = 1.5  # a best neighbour scoring less (a common word shared, like 人) weighs less than 1
+CANDIDATES = 1000  # articles scored by BM25 before the votes are added (at least the limit)
 
 
 LAY_QUESTIONS = Path(__file__).resolve().parent / "data" / "stard_lay.jsonl"  # scripts/build_stard_lay.py
@@ -77,9 +88,13 @@ def lay_version() -> str:
 def _schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_integer_field("id", indexed=True, fast=True)
+    builder.add_integer_field("law", fast=True)  # an article's law (id of the law version)
     builder.add_text_field("all", tokenizer_name="words", index_option="freq")
+    builder.add_integer_field("question_id", indexed=True)  # a lay question's own id (leave-one-out in the bench)
     builder.add_text_field("question", tokenizer_name="words", index_option="freq")
     builder.add_text_field("answers", stored=True, index_option="basic")  # a lay question's article ids
+    builder.add_text_field("near", stored=True, index_option="basic")  # ids of articles around those
+    builder.add_text_field("laws", stored=True, index_option="basic")  # ids of their laws
     return builder.build()
 
 
@@ -96,27 +111,35 @@ class ArticleIndex:
         self._indexes = IndexDirectory(self.parent / DIRECTORY, SCHEMA, self.version)
         self._lock = FileLock(self.parent / DIRECTORY / "lock")
 
-    def rebuild(self, articles: Iterable[tuple[int, str, str, str]],
-                questions: Iterable[tuple[str, list[int]]] = ()) -> int:
-        """Index (article id, law title, chapter, text) rows and (lay question, its article ids) pairs
-        into a new index, then swap it in; returns the number of articles."""
+    def rebuild(self, articles: Iterable[tuple[int, int, int, str, str, str]],
+                questions: Iterable[tuple[int, str, list[int]]] = ()) -> int:
+        """Index (article id, law id, number, law title, chapter, text) rows and (question id, lay question,
+        its article ids) triples into a new index, then swap it in; returns the number of articles."""
         with self._lock.held():
             self._indexes.remove_leftovers()  # of rebuilds killed before
             name, index = self._indexes.new_index()
             try:
                 writer = index.writer(REBUILD_HEAP, 1)
                 count = 0
-                for article_id, law, chapter, text in articles:
+                where: dict[int, tuple[int, int]] = {}  # article id → (law id, number)
+                numbered: dict[tuple[int, int], list[int]] = {}  # (law id, number) → article ids
+                for article_id, law_id, number, law, chapter, text in articles:
+                    where[article_id] = (law_id, number)
+                    numbered.setdefault((law_id, number), []).append(article_id)
                     doc = tantivy.Document()
                     doc.add_integer("id", article_id)
+                    doc.add_integer("law", law_id)
                     add_weighted(doc, "all", zip((index_text(law), index_text(chapter), index_text(text)), WEIGHTS))
                     writer.add_document(doc)
                     count += 1
-                for question, answers in questions:
+                for question_id, question, answers in questions:
                     doc = tantivy.Document()
                     doc.add_integer("id", 0)
+                    doc.add_integer("question_id", question_id)
                     doc.add_text("question", index_text(question))
                     doc.add_text("answers", " ".join(map(str, answers)))
+                    doc.add_text("near", " ".join(map(str, _nearby(answers, where, numbered))))
+                    doc.add_text("laws", " ".join(str(law) for law in dict.fromkeys(where[a][0] for a in answers)))
                     writer.add_document(doc)
                 writer.commit()
                 writer.wait_merging_threads()
@@ -146,12 +169,15 @@ class ArticleIndex:
         stamp = self._indexes.stamp()
         return stamp.get("analysis") if stamp.get("schema") == self.version else None
 
-    def search(self, q: str, limit: int = 10, promote: Iterable[int] = ()) -> list[int]:
+    def search(self, q: str, limit: int = 10, promote: Iterable[int] = (), ignore: Iterable[int] = (),
+               extra: Mapping[int, float] | None = None) -> list[int]:
         """Article ids best matching a question, best first ([] for an empty question or index);
-        `promote`d ids (articles the question cites) first."""
-        return [i for i, _ in self.scored(q, limit, promote)]
+        `promote`d ids (articles the question cites) first; lay questions with `ignore`d ids do not vote;
+        `extra` votes (article id → score, from elsewhere: the cases matching the question) are added."""
+        return [i for i, _ in self.scored(q, limit, promote, ignore, extra)]
 
-    def scored(self, q: str, limit: int = 10, promote: Iterable[int] = ()) -> list[tuple[int, float]]:
+    def scored(self, q: str, limit: int = 10, promote: Iterable[int] = (), ignore: Iterable[int] = (),
+               extra: Mapping[int, float] | None = None) -> list[tuple[int, float]]:
         """(article id, score) best first (equal scores: lowest id first); promoted ids first of all."""
         parsed = parse_query(q)
         terms = [tokens for t in parsed.terms + parsed.synonyms if (tokens := analyze_term(t))]
@@ -162,13 +188,25 @@ class ArticleIndex:
         searcher = live.index.searcher()
         scores = dict.fromkeys(promote, PROMOTE)
         if terms:
-            articles = _top(searcher, _any_of("all", terms), max(limit, CANDIDATES))
-            best = articles[0][0] if articles else 1.0
-            for score, address in articles:
-                article_id = int(searcher.fast_field_values("id", [address])[0] or 0)
-                scores[article_id] = scores.get(article_id, 0.0) + score / best
-            for article_id, votes in _votes(searcher, _any_of("question", terms)).items():
+            neighbours = _any_of("question", terms)
+            if ignored := [(Occur.MustNot, Query.term_query(SCHEMA, "question_id", i)) for i in ignore]:
+                neighbours = Query.boolean_query([(Occur.Must, neighbours), *ignored])
+            evidence = _evidence(searcher, neighbours)
+            hits = _top(searcher, _any_of("all", terms), max(limit, CANDIDATES))
+            if hits:
+                addresses = [address for _, address in hits]
+                ids = searcher.fast_field_values("id", addresses)
+                laws = searcher.fast_field_values("law", addresses)
+                best = hits[0][0]
+                for (score, _), article_id, law in zip(hits, ids, laws):
+                    article_id = int(article_id or 0)
+                    factor = (1 + LAW_WEIGHT * evidence.laws.get(int(law or 0), 0.0)
+                              + NEAR_WEIGHT * evidence.near.get(article_id, 0.0))
+                    scores[article_id] = scores.get(article_id, 0.0) + score / best * factor
+            for article_id, votes in evidence.votes.items():
                 scores[article_id] = scores.get(article_id, 0.0) + VOTE_WEIGHT * votes
+            for article_id, votes in (extra or {}).items():
+                scores[article_id] = scores.get(article_id, 0.0) + votes
         ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
         return ranked[:limit]
 
@@ -182,19 +220,50 @@ def _any_of(field: str, terms: list[list[str]]) -> Query:
     return Query.boolean_query([(Occur.Should, one(tokens)) for tokens in terms])
 
 
-def _top(searcher, query: Query, limit: int) -> list[tuple[float, object]]:
+def _top(searcher, query: Query, limit: int) -> list[tuple[float, tantivy.DocAddress]]:
+    """(score, address) of the best `limit` documents."""
     return searcher.search(query, limit, count=False).hits
 
 
-def _votes(searcher, query: Query) -> dict[int, float]:
-    """Article id → votes from the lay questions most like the question."""
-    neighbours = _top(searcher, query, NEIGHBOURS)
+@dataclass
+class Evidence:
+    """What the lay questions most like a question say: votes per article, law shares, nearby weights."""
+
+    votes: dict[int, float] = field(default_factory=dict)
+    laws: dict[int, float] = field(default_factory=dict)  # law id → share of the best law's weight (0..1]
+    near: dict[int, float] = field(default_factory=dict)
+
+
+def _evidence(searcher, query: Query) -> Evidence:
+    """Votes, law shares and nearby weights from the lay questions most like the question."""
+    out = Evidence()
+    neighbours = _top(searcher, query, max(NEIGHBOURS, LAW_NEIGHBOURS))
     if not neighbours:
-        return {}
-    best = neighbours[0][0]
-    votes: dict[int, float] = {}
-    for score, address in neighbours:
-        answers = searcher.doc(address).get_first("answers") or ""
-        for article_id in map(int, answers.split()):
-            votes[article_id] = votes.get(article_id, 0.0) + (score / best) ** VOTE_POWER
-    return votes
+        return out
+    best = max(neighbours[0][0], NEIGHBOUR_FLOOR)
+    for rank, (score, address) in enumerate(neighbours):
+        doc, weight = searcher.doc(address), score / best
+        if rank < NEIGHBOURS:
+            _add(out.votes, doc.get_first("answers"), weight ** VOTE_POWER)
+            _add(out.near, doc.get_first("near"), weight ** VOTE_POWER)
+        if rank < LAW_NEIGHBOURS:
+            _add(out.laws, doc.get_first("laws"), weight ** LAW_POWER)
+    top = max(out.laws.values())
+    out.laws = {law: weight / top for law, weight in out.laws.items()}
+    return out
+
+
+def _add(into: dict[int, float], ids: str | None, weight: float) -> None:
+    for key in map(int, (ids or "").split()):
+        into[key] = into.get(key, 0.0) + weight
+
+
+def _nearby(answers: list[int], where: dict[int, tuple[int, int]],
+            numbered: dict[tuple[int, int], list[int]]) -> list[int]:
+    """Articles of the same law within NEAR_SPAN numbers of an answer (the answers themselves left out)."""
+    out: dict[int, None] = {}
+    for article_id in answers:
+        law, number = where[article_id]
+        for offset in range(-NEAR_SPAN, NEAR_SPAN + 1):
+            out.update(dict.fromkeys(numbered.get((law, number + offset), ())))
+    return [a for a in out if a not in answers]
