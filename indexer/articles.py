@@ -54,7 +54,7 @@ LAW_WEIGHT = 1.0
 NEAR_SPAN = 5  # articles this close (by number, same law) to a cited one are "nearby"
 NEAR_WEIGHT = 0.25
 NEIGHBOUR_FLOOR = 1.5  # a best neighbour scoring less (a common word shared, like 人) weighs less than 1
-CANDIDATES = 1000  # articles scored by BM25 before the votes are added (at least the limit)
+CANDIDATES = 2000  # articles scored by BM25 before the votes are added (at least the limit)
 
 
 LAY_QUESTIONS = Path(__file__).resolve().parent / "data" / "stard_lay.jsonl"  # scripts/build_stard_lay.py
