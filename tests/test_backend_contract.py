@@ -4,7 +4,7 @@ import threading
 import pytest
 
 from indexer.analysis import index_text, normalize
-from indexer.backends.base import SearchRequest
+from indexer.backends.base import PROMOTE, Boost, SearchRequest
 from indexer.backends.tantivy import TantivyBackend
 from indexer.documents import FIELDS, SearchDocument
 from indexer.query import parse_query
@@ -28,7 +28,8 @@ def make_doc(doc_id: int) -> SearchDocument:
     return SearchDocument(
         id=doc_id, fields=fields, sort_date=date, text=normalize(title + "\n" + body),
         facets={"case_type": [case_type], "issuer_kind": ["court"], "issuer": ["某法院"],
-                "hot_issue": hot, "law_topic": [], "year": [date[:4]] if date else []},
+                "hot_issue": hot, "law_topic": [], "year": [date[:4]] if date else [],
+                "article": [f"中华人民共和国刑法:{doc_id}"]},
     )
 
 
@@ -137,3 +138,43 @@ def test_similar_finds_related_documents_and_follows_updates(backend):
     backend.delete_many([4])
     assert 4 not in backend.similar(3, limit=2)
     assert backend.similar(999) == []
+
+
+def test_a_promoted_document_comes_first_and_the_total_counts_it_once(backend):
+    total, ids, _ = run(backend, "防卫 故意伤害")
+    assert ids == [4, 3]
+    promoted = run(backend, "防卫 故意伤害", boosts=[Boost("id", ("3",), PROMOTE)])
+    assert promoted[:2] == (total, [3, 4])
+
+
+def test_a_promoted_document_matches_without_any_query_word(backend):
+    total, ids, facets = run(backend, "醉驾", boosts=[Boost("id", ("5",), PROMOTE)])
+    assert (total, ids) == (2, [5, 2])
+    assert dict(facets["case_type"]) == {"民事": 1, "刑事": 1}
+
+
+def test_promotion_by_facet_value_and_by_article(backend):
+    assert run(backend, "高空抛物", boosts=[Boost("hot_issue", ("劳动争议",), PROMOTE)])[:2] == (2, [5, 1])
+    total, ids, _ = run(backend, "防卫", boosts=[Boost("article", ("中华人民共和国刑法:2",), PROMOTE)])
+    assert total == 3 and ids[0] == 2
+
+
+def test_promoted_documents_keep_their_own_order_by_score(backend):
+    boosts = [Boost("id", ("3", "4", "5"), PROMOTE)]
+    total, ids, _ = run(backend, "防卫 故意伤害", boosts=boosts)
+    assert total == 3 and ids == [4, 3, 5]  # both promoted, 4 scores higher; 5 matches no word
+
+
+def test_smaller_boosts_add_to_the_score(backend):
+    assert run(backend, "防卫 故意伤害", boosts=[Boost("id", ("3",), 0.001)])[1] == [4, 3]
+    assert run(backend, "防卫 故意伤害", boosts=[Boost("id", ("3",), 50.0)])[1] == [3, 4]
+    boosts = [Boost("id", ("1",), 1.0), Boost("id", ("2",), 2.0)]
+    assert run(backend, "正当防卫", boosts=boosts)[1] == [3, 2, 1]
+
+
+def test_boosts_obey_exclusions_phrases_and_filters_and_not_browsing(backend):
+    boost = [Boost("id", ("4", "2"), PROMOTE)]
+    assert run(backend, "防卫 -防卫过当", boosts=boost)[1] == [2, 3]
+    assert run(backend, '"正当防卫"', boosts=boost)[1] == [3]
+    assert run(backend, "防卫", filters={"case_type": ["民事"]}, boosts=boost)[0] == 0
+    assert run(backend, "", sort="date", per_page=2, boosts=boost)[:2] == (5, [1, 3])

@@ -269,8 +269,8 @@ def test_article_index_rebuilds_beside_and_replaces_the_fts5_file(tmp_path):
     (tmp_path / "articles.sqlite3").write_bytes(b"SQLite format 3\x00")  # the FTS5 article index it replaces
     articles = ArticleIndex(tmp_path)
     assert articles.search("高空抛物") == [] and articles.analysis_version() is None  # no index yet
-    rows = [(1, "中华人民共和国民法典", "第七编 侵权责任", "禁止从建筑物中抛掷物品。"),
-            (2, "中华人民共和国刑法", "第二章", "醉酒驾驶机动车的，处拘役，并处罚金。")]
+    rows = [(1, 10, 1254, "中华人民共和国民法典", "第七编 侵权责任", "禁止从建筑物中抛掷物品。"),
+            (2, 20, 133, "中华人民共和国刑法", "第二章", "醉酒驾驶机动车的，处拘役，并处罚金。")]
     assert articles.rebuild(rows) == 2
     assert not (tmp_path / "articles.sqlite3").exists()
     orphan = tmp_path / "articles" / "index-19700101000000-1-1"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -247,17 +248,46 @@ def article_index():
     from indexer.articles import ArticleIndex
 
     if "article_index" not in current_app.extensions:
-        current_app.extensions["article_index"] = ArticleIndex(current_app.config["SEARCH_INDEX_PATH"])
+        from indexer.articles import lay_version
+
+        current_app.extensions["article_index"] = ArticleIndex(current_app.config["SEARCH_INDEX_PATH"], lay_version())
     return current_app.extensions["article_index"]
 
 
-def rebuild_article_index() -> int:
-    """Index every article of every current law version for article search."""
+def current_article_ids() -> dict[tuple[str, int, int], int]:
+    """(law title, number, sub) → article id, for every article of a current law version."""
+    rows = db.session.execute(select(Law.title, LawArticle.number, LawArticle.sub, LawArticle.id)
+                              .join(LawArticle).where(Law.is_current))
+    return {(title, number, sub): article_id for title, number, sub, article_id in rows}
+
+
+def lay_question_rows(questions=None) -> list[tuple[int, str, list[int]]]:
+    """(question id, text, ids of the current articles answering it) for the shipped lay questions
+    (or `questions`); questions none of whose articles we hold are left out."""
+    from indexer.articles import lay_questions
+
+    ids = current_article_ids()
+    rows = []
+    for question in lay_questions() if questions is None else questions:
+        answers = [ids[key] for key in question.articles if key in ids]
+        if answers:
+            rows.append((question.id, question.text, answers))
+    return rows
+
+
+def rebuild_article_index(index=None, questions=None) -> int:
+    """Index every article of every current law version, with its lay questions, for article search.
+
+    `index` and `questions` default to the app's index and the shipped questions (the STARD
+    cross-validation in bench/stard_eval.py builds indexes of its own with a part of them).
+    """
     rows = db.session.execute(
-        select(LawArticle.id, Law.title, LawArticle.chapter, LawArticle.paragraphs)
+        select(LawArticle.id, Law.id, LawArticle.number, Law.title, LawArticle.chapter, LawArticle.paragraphs)
         .join(Law).where(Law.is_current).order_by(LawArticle.id)
     )
-    return article_index().rebuild((i, title, chapter, "\n".join(paras)) for i, title, chapter, paras in rows)
+    return (index or article_index()).rebuild(
+        ((i, law_id, number, title, chapter, "\n".join(paras)) for i, law_id, number, title, chapter, paras in rows),
+        questions=lay_question_rows(questions))
 
 
 @dataclass(frozen=True)
@@ -275,11 +305,60 @@ class ArticleHit:
     text = property(lambda self: self.article.text)
 
 
+CASE_NEIGHBOURS = 20  # best-matching listed cases whose cited articles get votes
+CASE_WEIGHT = 0.5  # a vote's weight, for the article the matching cases cite most
+
+
+def case_votes(q: str) -> dict[int, float]:
+    """Article id → votes from the listed cases best matching the question: cases tell a story in the words
+    people use (狗咬伤, 醉酒驾驶), and cite the articles that decide it. Rank r weighs 1/(r+1), shared out
+    among the case's cited articles and weighed by how rare the article is among citations; the best article
+    gets CASE_WEIGHT. Nothing when the engine is down."""
+    from app.models import CaseCitation
+    from app.services import search as search_service
+    from indexer.backends.base import SearchRequest, SearchUnavailable
+    from indexer.query import parse_query
+
+    parsed = parse_query(q)
+    if parsed.is_empty:
+        return {}
+    try:
+        found = search_service.backend().search(
+            SearchRequest(query=parsed, per_page=CASE_NEIGHBOURS, with_facets=False)).ids
+    except SearchUnavailable:
+        return {}
+    cited: dict[int, set[int]] = {}
+    for case_id, article_id in db.session.execute(
+            select(CaseCitation.case_id, CaseCitation.article_id)
+            .where(CaseCitation.case_id.in_(found), CaseCitation.article_id.is_not(None))):
+        cited.setdefault(case_id, set()).add(article_id)
+    citing = dict(db.session.execute(  # how many cases cite each: procedure and general rules are cited by most
+        select(CaseCitation.article_id, func.count(func.distinct(CaseCitation.case_id)))
+        .where(CaseCitation.article_id.in_({a for ids in cited.values() for a in ids}))
+        .group_by(CaseCitation.article_id)).tuples().all())
+    cases = db.session.scalar(select(func.count(func.distinct(CaseCitation.case_id)))) or 1
+    votes: dict[int, float] = {}
+    for rank, case_id in enumerate(found):
+        for article_id in cited.get(case_id, ()):
+            rarity = math.log(1 + cases / citing.get(article_id, 1))  # an article every case cites says nothing
+            votes[article_id] = votes.get(article_id, 0.0) + rarity / (rank + 1) / len(cited[case_id])
+    best = max(votes.values(), default=1.0)
+    return {article_id: CASE_WEIGHT * vote / best for article_id, vote in votes.items()}
+
+
+def ranked_article_ids(q: str, limit: int = 10, ignore: tuple[int, ...] = ()) -> list[int]:
+    """The 问法条 ranking: articles the question cites first, then by the article index's score plus the
+    votes of matching cases (`ignore`: lay questions that must not vote, for leave-one-out in the bench)."""
+    from app.services.query_understanding import cited_article_ids
+
+    return article_index().search(q, limit, promote=cited_article_ids(q), ignore=ignore, extra=case_votes(q))
+
+
 def search_articles(q: str, limit: int = 10) -> list[ArticleHit]:
     """Articles answering a lay question, with how many public cases cite each."""
     from app.models import Case, CaseCitation
 
-    ids = article_index().search(q, limit)
+    ids = ranked_article_ids(q, limit)
     if not ids:
         return []
     articles = {a.id: a for a in db.session.scalars(select(LawArticle).where(LawArticle.id.in_(ids)))}

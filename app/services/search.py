@@ -22,6 +22,7 @@ from app.models import (
     TaxonomyTerm,
     ZeroResultQuery,
 )
+from app.services import query_understanding
 from app.services.taxonomy import snapshot
 from indexer.backends.base import RESULT_WINDOW, SearchRequest, SearchResult, SearchUnavailable
 from indexer.backends.elastic import ElasticBackend
@@ -197,7 +198,8 @@ def _answer(args: dict) -> SearchPage:
         return SearchPage(query=args["q"], total=0, page=args["page"], per_page=args["per_page"], sort=sort,
                           last_page=1, notice=NO_SEARCHABLE_WORDS, filters=active)
     parsed.synonyms += topic_words(parsed.terms + parsed.synonyms)
-    request = SearchRequest(query=parsed, filters=filters, sort=sort, page=args["page"], per_page=args["per_page"])
+    request = SearchRequest(query=parsed, filters=filters, sort=sort, page=args["page"], per_page=args["per_page"],
+                            boosts=query_understanding.case_boosts(args.get("q", "")))
     result: SearchResult = backend().search(request)
     hits = load_hits(result.ids, parsed.highlight_terms())
     facets = {name: [FacetValue(v, labels.label(name, v), n) for v, n in _in_reading_order(name, values)]

@@ -27,6 +27,7 @@ from typing import Any
 from indexer.analysis import analysis_version
 from indexer.backends.base import (
     RESULT_WINDOW,
+    Boost,
     IndexBusy,
     QueryTooExpensive,
     SearchRequest,
@@ -108,6 +109,12 @@ def term_clause(term: str, weighted: bool = True) -> dict:
     return {"bool": {"should": [anywhere, *bonuses]}}
 
 
+def boost_clause(boost: Boost) -> dict:
+    """Documents with one of the boost's values, each scored exactly `boost.weight` (as the embedded engine)."""
+    field = "id" if boost.field == "id" else facet_field(boost.field)
+    return {"constant_score": {"filter": {"terms": {field: list(boost.values)}}, "boost": boost.weight}}
+
+
 def phrase_clauses(phrase: Phrase, weighted: bool) -> list[dict]:
     """Every token of the phrase somewhere, and (for several tokens) the exact character sequence."""
     clauses = [term_clause(token, weighted) for token in phrase.tokens]
@@ -121,8 +128,12 @@ def build_query(request: SearchRequest, common: Collection[str] = frozenset()) -
     query: ParsedQuery = request.query
     must, must_not, filters = [], [], []
     free = [term_clause(t) for t in query.terms + query.synonyms if t not in common]
+    # As the embedded engine: boosted documents join the free terms' alternatives; with phrases only
+    # they score without matching; browsing is unboosted.
+    boosts = [boost_clause(b) for b in request.boosts if b.values] if not query.is_empty else []
     if free:
-        must.append({"bool": {"should": free, "minimum_should_match": 1}})
+        must.append({"bool": {"should": free + boosts, "minimum_should_match": 1}})
+        boosts = []
     for phrase in query.phrases:
         must += phrase_clauses(phrase, weighted=True)
     for phrase in query.excluded:  # every case whose text contains it, however it was segmented there
@@ -132,7 +143,7 @@ def build_query(request: SearchRequest, common: Collection[str] = frozenset()) -
             filters.append({"terms": {facet_field(name): list(values)}})
     if not must:
         must.append({"match_all": {}})
-    return {"bool": {"must": must, "must_not": must_not, "filter": filters}}
+    return {"bool": {"must": must, "must_not": must_not, "filter": filters, "should": boosts}}
 
 
 def sort_order(request: SearchRequest) -> list:

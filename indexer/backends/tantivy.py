@@ -41,7 +41,14 @@ from cachetools import LRUCache
 from tantivy import Occur, Query
 
 from indexer.analysis import analysis_version
-from indexer.backends.base import IndexBusy, QueryTooExpensive, SearchRequest, SearchResult, SearchUnavailable
+from indexer.backends.base import (
+    Boost,
+    IndexBusy,
+    QueryTooExpensive,
+    SearchRequest,
+    SearchResult,
+    SearchUnavailable,
+)
 from indexer.backends.locking import FileLock
 from indexer.documents import FACETS, FIELD_WEIGHTS, FIELDS, FILTER_ONLY, SearchDocument
 from indexer.query import ParsedQuery
@@ -236,6 +243,16 @@ def term_clause(term: str, weight: float = 1.0) -> Query:
     return clause
 
 
+def boost_clause(boost: Boost) -> Query:
+    """Documents with one of the boost's values, each scored exactly `boost.weight`."""
+    if boost.field == "id":
+        ids = [int(v) for v in boost.values]
+        matches = Query.boolean_query([(Occur.Should, Query.term_query(SCHEMA, "id", i)) for i in ids])
+    else:
+        matches = Query.term_set_query(SCHEMA, facet_field(boost.field), list(boost.values))
+    return Query.const_score_query(matches, boost.weight)
+
+
 def scored_terms(query: ParsedQuery) -> list[str]:
     """Every term that counts towards the score: free terms, synonyms and the tokens of phrases."""
     return list(dict.fromkeys(query.terms + query.synonyms + [t for p in query.phrases for t in p.tokens]))
@@ -252,8 +269,13 @@ def build_query(request: SearchRequest, common: AbstractSet[str] = frozenset(),
     clauses: list[tuple[Occur, Query]] = []
     free = [(Occur.Should, term_clause(t, weights.get(t, 1.0)))
             for t in query.terms + query.synonyms if t not in common]
+    # Boosted documents join the free terms' alternatives (they match without a free term); with
+    # phrases only, they score without matching; browsing (nothing positive asked for) is unboosted.
+    boosts = [(Occur.Should, boost_clause(b)) for b in request.boosts if b.values] if not query.is_empty else []
     if free:
-        clauses.append((Occur.Must, Query.boolean_query(free)))
+        clauses.append((Occur.Must, Query.boolean_query(free + boosts)))
+    else:
+        clauses += boosts
     for phrase in query.phrases:
         clauses += [(Occur.Must, term_clause(t, weights.get(t, 1.0))) for t in phrase.tokens]
         if len(phrase.tokens) > 1:
@@ -604,7 +626,7 @@ class TantivyBackend:
         """(total, facet counts), cached per index generation: paging and repeated browsing reuse them."""
         q = request.query
         key = (live.name, live.meta, tuple(q.terms), tuple(q.synonyms), tuple(q.phrases), tuple(q.excluded),
-               tuple(sorted((k, tuple(v)) for k, v in request.filters.items() if v)))
+               tuple(sorted((k, tuple(v)) for k, v in request.filters.items() if v)), tuple(request.boosts))
         if key not in self._facet_cache:
             if len(self._facet_cache) >= FACET_CACHE_SIZE:
                 self._facet_cache.clear()
