@@ -144,6 +144,7 @@ class NoticeSchema(ChineseSchema):
     """Why the search answered as it did (e.g. no searchable words in the query)."""
 
     code = fields.String()
+    issue = fields.String(allow_none=True, metadata={"description": "hot issue code the notice is about"})
     message = fields.String()
 
 
