@@ -135,3 +135,12 @@ def test_query_without_searchable_words_finds_nothing_and_says_why(seeded_client
     body = search(seeded_client, q=query)
     assert body["total"] == 0 and body["hits"] == []
     assert body["notice"]["code"] == "no_searchable_words"
+
+
+def test_a_word_in_most_cases_is_named_as_left_out_of_the_count(seeded_client):
+    both = search(seeded_client, q="食品 安全", per_page=1)
+    food = search(seeded_client, q="食品", per_page=1)
+    assert both["ignored_terms"] == ["安全"] and food["ignored_terms"] == []
+    assert both["total"] == food["total"]
+    page = seeded_client.get("/search", query_string={"q": "食品 安全"}).get_data(as_text=True)
+    assert "“安全”出现在大多数案例中" in page

@@ -145,6 +145,7 @@ class SearchPage:
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
     filters: list[ActiveFilter] = field(default_factory=list)
     notice: Notice | None = None
+    ignored_terms: list[str] = field(default_factory=list)  # words in most cases: neither counted nor ranked
 
 
 @dataclass(frozen=True)
@@ -214,7 +215,7 @@ def _answer(args: dict) -> SearchPage:
               for name, values in result.facets.items()}
     return SearchPage(query=args.get("q", ""), total=result.total, page=request.page, per_page=request.per_page,
                       sort=sort, last_page=last_page(result.total, request.per_page), hits=hits, facets=facets,
-                      filters=active, notice=notice if result.total else None)
+                      filters=active, notice=notice if result.total else None, ignored_terms=result.ignored)
 
 
 def load_hits(ids: list[int], terms: list[str]) -> list[Hit]:
