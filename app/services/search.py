@@ -205,7 +205,8 @@ def _answer(args: dict) -> SearchPage:
     named = [t for t in parsed.terms + parsed.synonyms if t in snapshot().topic_words]
     parsed.synonyms += topic_words(parsed.terms + parsed.synonyms)
     bridged = bridged_issues(args.get("q", ""))
-    parsed.synonyms += [w for w in topic_words(bridged) if w not in parsed.terms and w not in parsed.synonyms]
+    parsed.synonyms += [w for w in topic_words(bridged)  # one character (美 of 医美) would match anything
+                        if len(w) >= 2 and w not in parsed.terms and w not in parsed.synonyms]
     request = SearchRequest(query=parsed, filters=filters, sort=sort, page=args["page"], per_page=args["per_page"],
                             boosts=query_understanding.case_boosts(args.get("q", "")) + issue_boosts(bridged))
     result: SearchResult = backend().search(request)
@@ -215,7 +216,8 @@ def _answer(args: dict) -> SearchPage:
               for name, values in result.facets.items()}
     return SearchPage(query=args.get("q", ""), total=result.total, page=request.page, per_page=request.per_page,
                       sort=sort, last_page=last_page(result.total, request.per_page), hits=hits, facets=facets,
-                      filters=active, notice=notice if result.total else None, ignored_terms=result.ignored)
+                      filters=active, notice=notice if result.total else None,
+                      ignored_terms=[t for t in result.ignored if t in parsed.terms])  # words the reader typed
 
 
 def load_hits(ids: list[int], terms: list[str]) -> list[Hit]:
