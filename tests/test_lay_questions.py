@@ -146,7 +146,7 @@ def test_a_word_in_most_cases_is_named_as_left_out_of_the_count(seeded_client):
     assert "“安全”出现在大多数案例中" in page
 
 
-@pytest.mark.parametrize(("query", "title"), [("（2012）江宁开民初字第646号", "孙银山"), ("检例第1号", "施某某等17人聚众斗殴案")])
+@pytest.mark.parametrize(("query", "title"), [("（2012）江宁开民初字第646号", "孙银山"), ("检例第1号", "聚众斗殴案")])
 def test_results_page_lists_the_named_case_first(seeded_client, query, title):
     page = seeded_client.get("/search", query_string={"q": query}).get_data(as_text=True)
     first = page.index('<li class="hit"')
