@@ -212,10 +212,15 @@ def synonyms() -> dict[str, tuple[str, ...]]:
     return table
 
 
-def expand(terms: list[str]) -> list[str]:
-    """Legal terms the query's everyday words stand for, not already among the terms."""
+def expand(terms: list[str], text: str = "") -> list[str]:
+    """Legal terms the query's everyday words stand for, not already among the terms.
+
+    A word counts when it is a query token, or when it occurs in the query text (`text`, normalised)
+    across tokens: lay phrases segment into pieces (老板不给工资 → 老板|不|给|工资).
+    """
     table = synonyms()
-    extra = [t for term in terms for t in table.get(term, ())]
+    words = list(terms) + [word for word in table if len(word) >= 2 and word in text and word not in terms]
+    extra = [t for word in words for t in table.get(word, ())]
     return [t for t in dict.fromkeys(extra) if t not in terms]
 
 

@@ -98,5 +98,14 @@ def parse_query(raw: str) -> ParsedQuery:
     parsed.phrases = list(dict.fromkeys(parsed.phrases))[:MAX_PHRASES]  # repeats cost, never add
     parsed.excluded = list(dict.fromkeys(parsed.excluded))[:MAX_EXCLUSIONS]
     parsed.terms = query_tokens(" ".join(free))[:MAX_TERMS]
-    parsed.synonyms = expand(parsed.terms)[:MAX_TERMS]
+    parsed.synonyms = expand(parsed.terms, "".join(free))[:MAX_TERMS]
+    parsed.excluded += _excluded_synonyms(parsed.excluded)
     return parsed
+
+
+def _excluded_synonyms(excluded: list[Phrase]) -> list[Phrase]:
+    """An excluded word takes its synonyms with it: -醉驾 removes every case a search for 醉驾 finds
+    (醉驾, 危险驾驶, 醉酒驾驶), so the count left plus the count of 醉驾 is the whole library."""
+    texts = {p.text for p in excluded}
+    extra = [_phrase(t) for p in excluded for t in expand([p.text]) if t not in texts]
+    return list(dict.fromkeys(p for p in extra if p is not None))

@@ -144,6 +144,7 @@ class NoticeSchema(ChineseSchema):
     """Why the search answered as it did (e.g. no searchable words in the query)."""
 
     code = fields.String()
+    issue = fields.String(allow_none=True, metadata={"description": "hot issue code the notice is about"})
     message = fields.String()
 
 
@@ -151,7 +152,8 @@ class SearchResultSchema(ChineseSchema):
     """GET /api/v1/search response (app.services.search.SearchPage)."""
 
     query = fields.String()
-    total = fields.Integer(metadata={"description": "exact number of matching cases"})
+    total = fields.Integer(metadata={"description": "exact number of matching cases: those with any query word "
+                                                  "or synonym (ignored_terms aside), minus exclusions"})
     page = fields.Integer()
     per_page = fields.Integer()
     sort = fields.String(metadata={"description": "relevance or date, as applied"})
@@ -160,6 +162,8 @@ class SearchResultSchema(ChineseSchema):
     facets = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(FacetValueSchema)))
     filters = fields.List(fields.Nested(ActiveFilterSchema))
     notice = fields.Nested(NoticeSchema, allow_none=True)
+    ignored_terms = fields.List(fields.String(), metadata={
+        "description": "words found in most cases, left out of the count and the ranking"})
 
 
 class SuggestArgsSchema(ChineseSchema):

@@ -178,3 +178,20 @@ def test_boosts_obey_exclusions_phrases_and_filters_and_not_browsing(backend):
     assert run(backend, '"正当防卫"', boosts=boost)[1] == [3]
     assert run(backend, "防卫", filters={"case_type": ["民事"]}, boosts=boost)[0] == 0
     assert run(backend, "", sort="date", per_page=2, boosts=boost)[:2] == (5, [1, 3])
+
+
+def test_a_term_in_most_documents_is_ignored_and_reported(backend):
+    """Past COMMON_MIN_DOCS documents, a free term in most of them neither counts nor ranks; the
+    result names it, so the page can say why 食品 安全 counts as 食品 alone."""
+    extra = []
+    for i in range(100, 1130):
+        doc = make_doc(5)
+        text = "安全生产检查" + ("，食品抽检" if i % 10 == 0 else "")
+        doc.id, doc.text = i, normalize(text)
+        doc.fields = dict(doc.fields, title=index_text(text), body="")
+        extra.append(doc)
+    backend.index_many(extra)
+    both = backend.search(SearchRequest(query=parse_query("食品 安全")))
+    alone = backend.search(SearchRequest(query=parse_query("食品")))
+    assert both.ignored == ["安全"] and alone.ignored == []
+    assert both.total == alone.total == 103

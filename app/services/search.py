@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import re
 from dataclasses import dataclass, field
@@ -24,7 +25,8 @@ from app.models import (
 )
 from app.services import query_understanding
 from app.services.taxonomy import snapshot
-from indexer.backends.base import RESULT_WINDOW, SearchRequest, SearchResult, SearchUnavailable
+from indexer.analysis import index_tokens, normalize_query, query_tokens, synonyms
+from indexer.backends.base import RESULT_WINDOW, Boost, SearchRequest, SearchResult, SearchUnavailable
 from indexer.backends.elastic import ElasticBackend
 from indexer.backends.engine_client import CLIENTS, ConnectionSettings
 from indexer.documents import FACETS, FILTER_ONLY
@@ -143,14 +145,17 @@ class SearchPage:
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
     filters: list[ActiveFilter] = field(default_factory=list)
     notice: Notice | None = None
+    ignored_terms: list[str] = field(default_factory=list)  # words in most cases: neither counted nor ranked
 
 
 @dataclass(frozen=True)
 class Notice:
-    """Why a search answered as it did, for the reader: a code for machines, a Chinese sentence."""
+    """Why a search answered as it did, for the reader: a code for machines, a Chinese sentence,
+    and the hot issue (code) the sentence is about, when there is one (the page links to it)."""
 
     code: str
     message: str
+    issue: str | None = None
 
 
 NO_SEARCHABLE_WORDS = Notice("no_searchable_words", "检索词中没有可检索的文字（汉字、字母或数字），"
@@ -197,16 +202,22 @@ def _answer(args: dict) -> SearchPage:
     if args.get("q", "").strip() and parsed.is_empty and not parsed.excluded:  # 🍔🤮, *, (((
         return SearchPage(query=args["q"], total=0, page=args["page"], per_page=args["per_page"], sort=sort,
                           last_page=1, notice=NO_SEARCHABLE_WORDS, filters=active)
+    named = [t for t in parsed.terms + parsed.synonyms if t in snapshot().topic_words]
     parsed.synonyms += topic_words(parsed.terms + parsed.synonyms)
+    bridged = bridged_issues(args.get("q", ""))
+    parsed.synonyms += [w for w in topic_words(bridged)  # one character (美 of 医美) would match anything
+                        if len(w) >= 2 and w not in parsed.terms and w not in parsed.synonyms]
     request = SearchRequest(query=parsed, filters=filters, sort=sort, page=args["page"], per_page=args["per_page"],
-                            boosts=query_understanding.case_boosts(args.get("q", "")))
+                            boosts=query_understanding.case_boosts(args.get("q", "")) + issue_boosts(bridged))
     result: SearchResult = backend().search(request)
+    notice = issue_notice(bridged, "bridged_to_issue") if bridged else issue_notice(named, "hot_issue_named")
     hits = load_hits(result.ids, parsed.highlight_terms())
     facets = {name: [FacetValue(v, labels.label(name, v), n) for v, n in _in_reading_order(name, values)]
               for name, values in result.facets.items()}
     return SearchPage(query=args.get("q", ""), total=result.total, page=request.page, per_page=request.per_page,
                       sort=sort, last_page=last_page(result.total, request.per_page), hits=hits, facets=facets,
-                      filters=active)
+                      filters=active, notice=notice if result.total else None,
+                      ignored_terms=[t for t in result.ignored if t in parsed.terms])  # words the reader typed
 
 
 def load_hits(ids: list[int], terms: list[str]) -> list[Hit]:
@@ -329,6 +340,67 @@ def topic_words(terms: list[str]) -> list[str]:
     table = snapshot().topic_words
     words = [w for term in terms for w in table.get(term, ())]
     return [w for w in dict.fromkeys(words) if w not in terms]
+
+
+MAX_BRIDGED_PHRASES = 3  # phrases of one query checked against the library (one engine count each)
+ISSUE_BOOST = 20.0  # score added to a case tagged with an issue the query names in words no case uses
+
+
+def bridged_issues(raw: str) -> list[str]:
+    """Hot issues (names) a query names by one of their keywords or description phrases that no
+    listed case contains: the reader's word for the issue (医疗纠纷, 校园欺凌, 知假买假), so the issue's
+    own keywords are searched for it. A phrase the cases do use is left to match as typed."""
+    text = normalize_query(raw or "")
+    table = snapshot().issue_phrases
+    whole = sorted((p for p in table if p in text), key=len, reverse=True)
+    # A word of the query that is a word of a phrase (欺凌 of 校园欺凌) stands for it too, where no case
+    # uses the word; a word the synonym list already translates (酒驾) is left to it.
+    inside = [t for t in query_tokens(text) if len(t) >= 2 and t not in synonyms()
+              and not any(t in p for p in whole)]
+    partial = {t: [p for p in table if t in _words_of(p)] for t in inside}
+    candidates = [(p, table[p]) for p in whole] + [
+        (t, tuple(dict.fromkeys(n for p in phrases for n in table[p]))) for t, phrases in partial.items() if phrases]
+    names = [name for phrase, issues in candidates[:MAX_BRIDGED_PHRASES] if not _in_library(phrase)
+             for name in issues]
+    return list(dict.fromkeys(names))
+
+
+def issue_notice(names: list[str], code: str) -> Notice | None:
+    """Say that the query was read as a hot issue (the first named), and how many cases the issue holds."""
+    taxonomy = snapshot()
+    issue = next((taxonomy.codes[("hot_issue", n)] for n in names if ("hot_issue", n) in taxonomy.codes), None)
+    if issue is None:
+        return None
+    name = taxonomy.names[("hot_issue", issue)]
+    count = backend().search(SearchRequest(query=parse_query(""), filters={"hot_issue": [issue]}, per_page=1,
+                                           with_facets=False)).total
+    if code == "bridged_to_issue":
+        lead = f"案例原文中没有这样的说法，已按热点问题“{name}”的关键词检索"
+    else:
+        lead = f"“{name}”也是一个热点问题，结果还包括含该热点问题关键词的案例"
+    return Notice(code, f"{lead}；归入热点问题“{name}”的案例共 {count} 件。", issue)
+
+
+def issue_boosts(names: list[str]) -> list[Boost]:
+    """Cases tagged with a bridged hot issue: ISSUE_BOOST each (a case in two of them, more)."""
+    codes = snapshot().codes
+    found = [codes[("hot_issue", n)] for n in names if ("hot_issue", n) in codes]
+    return [Boost("hot_issue", (code,), ISSUE_BOOST) for code in found]
+
+
+@functools.lru_cache(maxsize=4096)
+def _words_of(phrase: str) -> frozenset[str]:
+    """The words a phrase segments into, with their sub-words (校园欺凌 → 校园, 欺凌, 校园欺凌)."""
+    return frozenset(index_tokens(phrase))
+
+
+def _in_library(phrase: str) -> bool:
+    """Whether some listed case contains the phrase as text."""
+    parsed = parse_query(f'"{phrase}"')
+    if not parsed.phrases:
+        return False
+    request = SearchRequest(query=parsed, per_page=1, with_facets=False)
+    return backend().search(request).total > 0
 
 
 def default_sort(parsed) -> str:

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
@@ -58,6 +59,7 @@ def term_names(scheme: str) -> set[str]:
 
 
 SNAPSHOT = "taxonomy"
+_DESCRIPTION_SPLIT = re.compile(r"[、，,；;。]")
 SNAPSHOT_SECONDS = 10  # another worker shows a renamed term within this long
 
 
@@ -69,6 +71,9 @@ class TaxonomySnapshot:
     names: dict[tuple[str, str], str]  # (scheme, code) → name
     codes: dict[tuple[str, str], str]  # (scheme, name) → code
     topic_words: dict[str, tuple[str, ...]]  # a hot issue's normalised name → the tokens of its keywords
+    # A keyword or description phrase of a hot issue (normalised) → the issues' normalised names:
+    # the words a reader may type for an issue (医疗纠纷 → 医疗卫生) even where no case uses them.
+    issue_phrases: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def snapshot() -> TaxonomySnapshot:
@@ -79,11 +84,19 @@ def snapshot() -> TaxonomySnapshot:
 def _build_snapshot() -> TaxonomySnapshot:
     terms = all_terms()
     topic_words = {}
+    issue_phrases: dict[str, list[str]] = {}
     for term in terms:
         if term.scheme == "hot_issue":
+            name = normalize_query(term.name)
             keywords = (term.rules or {}).get("keywords", [])
             words = [w for keyword in keywords for w in query_tokens(normalize_query(keyword))]
-            topic_words[normalize_query(term.name)] = tuple(dict.fromkeys(words))
-    stamp = hash(tuple((t.scheme, t.code, t.name, tuple((t.rules or {}).get("keywords", []))) for t in terms))
+            topic_words[name] = tuple(dict.fromkeys(words))
+            for phrase in [*keywords, *_DESCRIPTION_SPLIT.split(term.description or "")]:
+                phrase = normalize_query(phrase.strip())
+                if len(phrase) >= 2 and name not in issue_phrases.setdefault(phrase, []):
+                    issue_phrases[phrase].append(name)
+    stamp = hash(tuple((t.scheme, t.code, t.name, t.description, tuple((t.rules or {}).get("keywords", [])))
+                       for t in terms))
     return TaxonomySnapshot(stamp=stamp, names={(t.scheme, t.code): t.name for t in terms},
-                            codes={(t.scheme, t.name): t.code for t in terms}, topic_words=topic_words)
+                            codes={(t.scheme, t.name): t.code for t in terms}, topic_words=topic_words,
+                            issue_phrases={p: tuple(names) for p, names in issue_phrases.items()})

@@ -63,6 +63,7 @@ class SearchResult:
     total: int
     ids: list[int]
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    ignored: list[str] = field(default_factory=list)  # free terms too common to count or rank (COMMON_SHARE)
 
 
 class SearchBackend(Protocol):

@@ -146,6 +146,11 @@ def build_query(request: SearchRequest, common: Collection[str] = frozenset()) -
     return {"bool": {"must": must, "must_not": must_not, "filter": filters, "should": boosts}}
 
 
+def _in_order(query: ParsedQuery, common: Collection[str]) -> list[str]:
+    """The common terms left out, in the query's order (as the embedded engine reports them)."""
+    return [t for t in dict.fromkeys(query.terms + query.synonyms) if t in common]
+
+
 def sort_order(request: SearchRequest) -> list:
     """Relevance (BM25, then newest) or newest first; id breaks ties so pages never overlap."""
     by_date = [{"sort_date": "desc"}]
@@ -356,8 +361,9 @@ class ElasticBackend:
 
     def search(self, request: SearchRequest) -> SearchResult:
         """Count (exact), page of ids in order, facet counts over the same query."""
+        common = self._common_terms(request.query)
         body = {
-            "query": build_query(request, self._common_terms(request.query)),
+            "query": build_query(request, common),
             "sort": sort_order(request),
             "from": (request.page - 1) * request.per_page,
             "size": request.per_page,
@@ -379,7 +385,7 @@ class ElasticBackend:
         if request.with_facets and total:
             facets = {name: [(b["key"], b["doc_count"]) for b in answer["aggregations"][name]["buckets"]]
                       for name in FACETS}
-        return SearchResult(total=total, ids=ids, facets=facets)
+        return SearchResult(total=total, ids=ids, facets=facets, ignored=_in_order(request.query, common))
 
     def _common_terms(self, query: ParsedQuery) -> set[str]:
         """Free terms in more than COMMON_SHARE of documents, left out while a rarer term remains."""

@@ -599,7 +599,8 @@ class TantivyBackend:
         live = self._reader()
         searcher = live.index.searcher()
         try:
-            query = build_query(request, self._common_terms(live, searcher, request.query))
+            common = self._common_terms(live, searcher, request.query)
+            query = build_query(request, common)
             offset = (request.page - 1) * request.per_page
             if request.query.is_empty:
                 ids = _by_key(searcher, query, offset, request.per_page)
@@ -615,7 +616,8 @@ class TantivyBackend:
         except ValueError as exc:  # tantivy refused our query: a bug, answered as unavailable, not a 500
             raise SearchUnavailable(f"engine refused the search: {exc}") from exc
         self._within(deadline)
-        return SearchResult(total=total, ids=ids, facets=facets if total else {})
+        ignored = [t for t in dict.fromkeys(request.query.terms + request.query.synonyms) if t in common]
+        return SearchResult(total=total, ids=ids, facets=facets if total else {}, ignored=ignored)
 
     def _within(self, deadline: float) -> None:
         """Stop a search that has used up its time budget (QueryTooExpensive: a 503 in Chinese)."""
