@@ -99,6 +99,23 @@ def find_in_case(sections: list[dict], title: str = "") -> list[Finding]:
     return findings
 
 
+def summary(title: str, section_texts: list[str]) -> tuple[int, dict[str, int]] | None:
+    """(number of findings, count per kind) of a case, or None without findings: what an audit
+    records (never the personal data itself), small enough to send back from a worker process."""
+    findings = find_in_case([{"text": text} for text in section_texts], title)
+    if not findings:
+        return None
+    kinds: dict[str, int] = {}
+    for finding in findings:
+        kinds[finding.kind] = kinds.get(finding.kind, 0) + 1
+    return len(findings), kinds
+
+
+def summaries(cases: list[tuple[str, list[str]]]) -> list[tuple[int, dict[str, int]] | None]:
+    """summary() of each (title, section texts): one call per batch, for a process pool."""
+    return [summary(title, texts) for title, texts in cases]
+
+
 def replacement_map(findings: list[Finding]) -> dict[str, str]:
     """flagged text → replacement, one entry per distinct text."""
     return {f.text: f.suggestion for f in findings}
