@@ -347,9 +347,33 @@ def _place_name_start(name: str) -> int:
     return last_road.end() if last_road else start
 
 
+# A match of either address pattern starts 1–8 characters (the place name) before a road or estate
+# suffix, whose last character is one of these. Trying the patterns only there finds what
+# finditer over every position finds, several times faster.
+_ROAD_ENDS = re.compile("[路街巷弄同道]")
+_ESTATE_ENDS = re.compile("[区村园寓厦楼场庄苑庭城里组]")
+_SUFFIX_REACH = 8 + 2 - 1  # longest place name + longest suffix - 1
+
+
+def _anchored_finditer(pattern: re.Pattern, ends: re.Pattern, text: str):
+    """What pattern.finditer(text) yields, trying only the starts within reach of a suffix end."""
+    pos = 0  # where the next match may start (after the last one)
+    tried = 0  # starts below this were tried already
+    for anchor in ends.finditer(text):
+        start = max(pos, tried, anchor.start() - _SUFFIX_REACH)
+        while start < anchor.start():
+            m = pattern.match(text, start)
+            if m:
+                yield m
+                pos = start = m.end()
+            else:
+                start += 1
+        tried = max(tried, anchor.start())
+
+
 def _find_addresses(text: str):
-    for pattern in (_ADDR_ROAD, _ADDR_ESTATE):
-        for m in pattern.finditer(text):
+    for pattern, ends in ((_ADDR_ROAD, _ROAD_ENDS), (_ADDR_ESTATE, _ESTATE_ENDS)):
+        for m in _anchored_finditer(pattern, ends, text):
             cut = _place_name_start(m.group(1))
             place, start = m.group(1)[cut:], m.start() + cut
             before = text[start - 1:start] if start else ""
