@@ -9,11 +9,15 @@ from legaltext import deid
 from tests.helpers import PG_URL, sample_record, write_jsonl
 
 
+TREES = ("梧桐", "银杏", "香樟", "白杨", "垂柳", "紫藤", "海棠", "玉兰", "丁香", "木棉", "腊梅")
+
+
 def _record(n: int, **overrides) -> dict:
-    """A case whose facts hold a different address, mobile number and names each time."""
+    """A case whose facts hold a different address, mobile numbers, names and tree each time."""
     facts = (f"原告王{'一二三四五六七八九十'[n % 10]}明，住某市延安西路{100 + n}号，手机1391234{5600 + n}。"
              f"被告人李{'春夏秋冬'[n % 4]}华驾驶车辆撞伤原告。" + "".join(
-                 f"证人电话1381234{7000 + 10 * n + k}。" for k in range(n % 4)))  # counts differ by line
+                 f"证人电话1381234{7000 + 10 * n + k}。" for k in range(n % 4))  # counts differ by line
+             + f"小区院内种有{TREES[n]}。")  # a word only this case has
     fields = {"source_id": f"pipe-{n}", "title": f"王某诉李某机动车交通事故责任纠纷案{n}",
               "sections": [{"kind": "facts", "heading": "基本案情", "text": facts}]}
     return sample_record(**(fields | overrides))
@@ -68,3 +72,17 @@ def test_a_refused_line_in_a_checked_batch_loses_only_itself(app, runner, tmp_pa
     result = runner.invoke(args=["cases", "import", "--quiet", str(write_jsonl(tmp_path / "p.jsonl", records))])
     assert result.exit_code == 1 and ":5: [_line] 写入数据库失败" in result.output
     assert _audit() == _expected([r for r in records if r["source_id"] != "pipe-4"])
+
+
+def test_texts_analysed_in_worker_processes_are_what_the_index_holds(app, runner, client, tmp_path, monkeypatch):
+    monkeypatch.setattr(importer, "BATCH", 3)  # the drain after each batch uses the workers' analysis
+    app.config["IMPORT_WORKERS"] = 2
+    records = [_record(n) for n in range(11)]
+    result = runner.invoke(args=["cases", "import", "--quiet", str(write_jsonl(tmp_path / "t.jsonl", records))])
+    assert result.exit_code == 0, result.output
+    for n, tree in enumerate(TREES):
+        body = client.get("/api/v1/search", query_string={"q": f"院内种有{tree}"}).get_json()
+        assert [hit["source_id"] for hit in body["hits"]][:1] == [f"pipe-{n}"], tree
+        assert body["total"] == 11  # every case shares 院内种有; only one has this tree
+    status = runner.invoke(args=["search", "status"])
+    assert '"in_step": true' in status.output and '"outbox_backlog": 0' in status.output

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
+from types import SimpleNamespace
 
 from flask import current_app
 from marshmallow import ValidationError
@@ -29,6 +30,8 @@ from app.models import AuditEvent, Case
 from app.services import cases as case_service
 from app.services import duplicates, linking
 from app.services.taxonomy import all_terms
+from indexer import analysis
+from indexer.documents import field_texts
 from legaltext import deid
 from schemas.case import CaseRecordSchema
 from schemas.errors import flatten
@@ -147,12 +150,20 @@ def _feed(paths: Iterable[Path], writer: _BatchWriter, report: ImportReport,
 
 
 class _Checks:
-    """The de-identification check of a batch's lines, running in a process pool or not yet run."""
+    """Work on a batch's lines done ahead in a process pool: their de-identification check, and the
+    analysis of the texts the index will hold (handed to indexer.analysis before the batch commits)."""
 
-    def __init__(self, lines: list[Line], parts: list[AsyncResult] | None = None):
+    def __init__(self, lines: list[Line], parts: list[AsyncResult] | None = None,
+                 texts: list[str] | None = None, analysed: AsyncResult | None = None):
         self.lines = lines
         self.parts = parts or []  # consecutive slices of `lines`, one per worker
         self.done: dict[tuple[str, int], Summary] = {}
+        self.texts, self.analysed = texts or [], analysed
+
+    def hand_over_analysis(self) -> None:
+        """Make the pool's index_text results available to this process's drain (waits)."""
+        if self.analysed is not None:
+            analysis.remember_analysed(self.texts, self.analysed.get())
 
     def results(self) -> dict[tuple[str, int], Summary]:
         """Summaries by (file, line) of the lines the pool checked (waits for the pool)."""
@@ -174,7 +185,8 @@ class _BatchWriter:
         self.resolver = linking.ArticleResolver()
         self.pending: list[Line] = []
         self.ahead: list[tuple[list[Line], _Checks]] = []  # full batches whose check runs in the pool
-        self.workers = current_app.config["IMPORT_WORKERS"] if check_personal_data else 0
+        self.workers = current_app.config["IMPORT_WORKERS"]
+        self.analyse_ahead = current_app.config["SEARCH_SYNC_ON_COMMIT"]  # the drain after each commit indexes
         self.pool: Pool | None = None
 
     def add(self, name: str, number: int, data: dict) -> None:
@@ -209,20 +221,27 @@ class _BatchWriter:
         stored = dict(db.session.execute(select(Case.source_id, Case.content_hash).where(
             Case.source_id.in_({data["source_id"] for _, _, data in batch}))).tuples().all())
         lines = [line for line in batch if stored.get(line[2]["source_id"]) != case_service.record_digest(line[2])]
-        if not lines:
+        if not lines or not (self.check_personal_data or self.analyse_ahead):
             return _Checks([])
         if self.pool is None:
             context = multiprocessing.get_context("forkserver")  # not fork: the engine's threads hold locks
-            context.set_forkserver_preload(["legaltext.deid"])
+            context.set_forkserver_preload(["legaltext.deid", "indexer.analysis"])
             self.pool = context.Pool(self.workers)
-        texts = [(data["title"], [s["text"] for s in data["sections"]]) for _, _, data in lines]
-        size = -(-len(texts) // self.workers)
-        parts = [self.pool.apply_async(deid.summaries, (texts[i:i + size],)) for i in range(0, len(texts), size)]
-        return _Checks(lines, parts)
+        checks = _Checks(lines)
+        if self.check_personal_data:
+            cases = [(data["title"], [s["text"] for s in data["sections"]]) for _, _, data in lines]
+            size = -(-len(cases) // self.workers)
+            checks.parts = [self.pool.apply_async(deid.summaries, (cases[i:i + size],))
+                            for i in range(0, len(cases), size)]
+        if self.analyse_ahead:
+            checks.texts = sorted({text for _, _, data in lines for text in field_texts(_as_case(data)).values()})
+            checks.analysed = self.pool.apply_async(analysis.index_texts, (checks.texts,))
+        return checks
 
     def _write_batch(self, batch: list[Line], checks: _Checks) -> None:
         """Write a batch: all at once, or one savepoint each if that fails."""
         summaries = checks.results()
+        checks.hand_over_analysis()
         try:
             states = self._write(batch, summaries)
             db.session.commit()
@@ -230,6 +249,8 @@ class _BatchWriter:
             db.session.rollback()
             self.issuers.forget()
             states = self._write_one_by_one(batch, summaries)
+        finally:
+            analysis.forget_analysed()
         for state in states:
             setattr(self.report, state, getattr(self.report, state) + 1)
 
@@ -283,3 +304,10 @@ class _BatchWriter:
         db.session.commit()
         return states
 
+
+
+def _as_case(data: dict) -> SimpleNamespace:
+    """A validated record shaped like the Case it becomes, as far as field_texts() reads it."""
+    sections = [SimpleNamespace(kind=s["kind"], heading=s.get("heading", ""), text=s["text"]) for s in data["sections"]]
+    return SimpleNamespace(**{name: data.get(name) for name in (
+        "title", "keywords", "summary", "document_number", "case_number", "court")}, sections=sections)
