@@ -190,6 +190,10 @@ _TOKEN = re.compile(
     rf"|(?P<range>至|到)"
 )
 
+# The alternative of _TOKEN that matched, from the last group it closed (an optional inner group
+# closes after its alternative's named group).
+_KIND_OF_LAST_GROUP = {"ver": "marked", "rto": "rfrom", "sub": "art"}
+
 
 class _Parser:
     """State while scanning one text left to right."""
@@ -214,10 +218,7 @@ class _Parser:
         """Tokens in text order, unmarked law names included."""
         found: list[tuple[int, str, Any]] = [(m.start(), "law_unmarked", m) for m in unmarked_names(self.text)]
         for m in _TOKEN.finditer(self.text):
-            kind = next(k for k in ("version_before", "marked", "antecedent", "rfrom", "art", "paras", "para", "item",
-                                    "range")
-                        if m.group(k) is not None)
-            found.append((m.start(), kind, m))
+            found.append((m.start(), _KIND_OF_LAST_GROUP.get(m.lastgroup, m.lastgroup), m))
         covered = -1
         for start, kind, match in sorted(found, key=lambda t: (t[0], t[1] != "law_unmarked")):
             if start < covered:  # inside a longer token already taken
