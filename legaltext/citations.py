@@ -218,7 +218,8 @@ class _Parser:
         """Tokens in text order, unmarked law names included."""
         found: list[tuple[int, str, Any]] = [(m.start(), "law_unmarked", m) for m in unmarked_names(self.text)]
         for m in _TOKEN.finditer(self.text):
-            found.append((m.start(), _KIND_OF_LAST_GROUP.get(m.lastgroup, m.lastgroup), m))
+            group = m.lastgroup or ""  # every alternative of _TOKEN is a named group
+            found.append((m.start(), _KIND_OF_LAST_GROUP.get(group, group), m))
         covered = -1
         for start, kind, match in sorted(found, key=lambda t: (t[0], t[1] != "law_unmarked")):
             if start < covered:  # inside a longer token already taken

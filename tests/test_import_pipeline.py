@@ -8,7 +8,6 @@ from app.services import importer
 from legaltext import deid
 from tests.helpers import PG_URL, sample_record, write_jsonl
 
-
 TREES = ("梧桐", "银杏", "香樟", "白杨", "垂柳", "紫藤", "海棠", "玉兰", "丁香", "木棉", "腊梅")
 
 
