@@ -43,7 +43,7 @@ def _count_lines(paths: list[Path]) -> int:
 
 def run_import(paths: list[Path], quiet: bool = False, check_personal_data: bool = False) -> importer.ImportReport:
     """Import files with a progress bar; the index catches up after every batch."""
-    with tqdm(total=_count_lines(paths), unit="行", desc="导入", disable=quiet, file=sys.stderr,
+    with tqdm(total=_count_lines(paths), unit="件", desc="导入", disable=quiet, file=sys.stderr,
               mininterval=1.0) as bar:
         report = importer.import_files(paths, on_line=bar.update, check_personal_data=check_personal_data)
     for error in report.errors:

@@ -7,6 +7,7 @@ lays a mapping over it. Code reads settings from `current_app.config[...]` only:
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -79,6 +80,8 @@ def _read(env: Env, overrides: dict[str, Any]) -> dict[str, Any]:
         "SEARCH_LOCK_PATH": env.str("SEARCH_LOCK_PATH", str(instance / "search-lock")),
         # Apply outbox rows right after each commit (never waiting: a busy index leaves them to `search sync`).
         "SEARCH_SYNC_ON_COMMIT": env.bool("SEARCH_SYNC_ON_COMMIT", True),
+        # Processes that run an import's de-identification check beside the writer (0: in the importing process).
+        "IMPORT_WORKERS": env.int("IMPORT_WORKERS", max(1, (os.cpu_count() or 1) - 1)),
         # /healthz says "degraded" when outbox rows wait longer than this.
         "OUTBOX_MAX_AGE_SECONDS": env.int("OUTBOX_MAX_AGE_SECONDS", 60),
         # The most time one search may take in the engine before it is cut off.

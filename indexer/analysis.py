@@ -179,9 +179,30 @@ def index_tokens(text: str) -> list[str]:
     return out
 
 
+# index_text results computed elsewhere (a bulk import's worker processes) for texts about to
+# be indexed here; the importer fills and clears it around each batch.
+_analysed: dict[str, str] = {}
+
+
 def index_text(text: str) -> str:
     """Index tokens joined by spaces: the pre-segmented form both engines store."""
-    return " ".join(index_tokens(text))
+    found = _analysed.get(text)
+    return found if found is not None else " ".join(index_tokens(text))
+
+
+def index_texts(texts: list[str]) -> list[str]:
+    """index_text of each text: one call per batch, for a process pool."""
+    return [index_text(text) for text in texts]
+
+
+def remember_analysed(texts: list[str], analysed: list[str]) -> None:
+    """Let index_text answer for these texts with results computed in another process."""
+    _analysed.update(zip(texts, analysed, strict=True))
+
+
+def forget_analysed() -> None:
+    """Drop the results remember_analysed() kept."""
+    _analysed.clear()
 
 
 @functools.lru_cache(maxsize=1)

@@ -44,6 +44,11 @@ def record_hash(record: dict) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def record_digest(data: dict) -> str:
+    """content_hash of a validated interchange record (what tells an unchanged re-import)."""
+    return record_hash(_record_schema.dump(data))
+
+
 def to_record(case: Case) -> dict:
     """The case in the interchange format (what export writes)."""
     return _record_schema.dump(case)
@@ -57,7 +62,7 @@ def upsert(data: dict, terms: list[TaxonomyTerm], issuers: IssuerCache, existing
     person set (auto=False) are kept. Pass `existing` (and looked_up=True) when the caller
     already fetched the row. The caller commits; the outbox rows come with it (index_sync).
     """
-    digest = record_hash(_record_schema.dump(data))
+    digest = record_digest(data)
     case = existing if looked_up else db.session.scalar(select(Case).filter_by(source_id=data["source_id"]))
     if case is not None and case.content_hash == digest:
         return case, "unchanged"

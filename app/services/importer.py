@@ -3,27 +3,42 @@
 Each line is validated and written inside its own savepoint: a bad line is reported with
 file, line number, field and a Chinese message and leaves nothing behind, while good lines
 still import. Batches are committed together with their outbox rows.
+
+The de-identification check of official imports is the costliest step. In a large import it
+runs in worker processes (IMPORT_WORKERS) one batch ahead of the writer: a worker gets the
+title and section texts of the next batch's new or changed lines and sends back counts per
+kind, while this process writes the current batch. Its findings still go into the audit log
+in the same transaction as the case they belong to.
 """
 from __future__ import annotations
 
 import json
+import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
+from types import SimpleNamespace
 
+from flask import current_app
 from marshmallow import ValidationError
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
-from app.models import AuditEvent
+from app.models import AuditEvent, Case
 from app.services import cases as case_service
 from app.services import duplicates, linking
 from app.services.taxonomy import all_terms
+from indexer import analysis
+from indexer.documents import field_texts
 from legaltext import deid
 from schemas.case import CaseRecordSchema
 from schemas.errors import flatten
 
 BATCH = 200
+Line = tuple[str, int, dict]  # file, line number, validated record
+Summary = tuple[int, dict[str, int]] | None  # deid.summary(): findings count and kinds, None without findings
 _schema = CaseRecordSchema()  # reused: building a schema deep-copies its fields
 
 
@@ -105,6 +120,20 @@ def import_files(
     """
     report = ImportReport()
     writer = _BatchWriter(report, check_personal_data)
+    try:
+        _feed(paths, writer, report, on_line)
+        writer.flush()
+    finally:
+        writer.close()
+    if report.created or report.updated:  # the same case published twice is listed once
+        report.duplicate_groups = len(duplicates.link_duplicates())
+        db.session.commit()
+    return report
+
+
+def _feed(paths: Iterable[Path], writer: _BatchWriter, report: ImportReport,
+          on_line: Callable[[], None] | None) -> None:
+    """Validate every line; hand good ones to the writer, report bad ones."""
     for path in paths:
         for number, text, decode_error in read_lines(Path(path)):
             problems = [("_line", decode_error)] if decode_error else []
@@ -118,11 +147,31 @@ def import_files(
                 writer.add(str(path), number, data)
             if on_line:
                 on_line()
-    writer.flush()
-    if report.created or report.updated:  # the same case published twice is listed once
-        report.duplicate_groups = len(duplicates.link_duplicates())
-        db.session.commit()
-    return report
+
+
+class _Checks:
+    """Work on a batch's lines done ahead in a process pool: their de-identification check, and the
+    analysis of the texts the index will hold (handed to indexer.analysis before the batch commits)."""
+
+    def __init__(self, lines: list[Line], parts: list[AsyncResult] | None = None,
+                 texts: list[str] | None = None, analysed: AsyncResult | None = None):
+        self.lines = lines
+        self.parts = parts or []  # consecutive slices of `lines`, one per worker
+        self.done: dict[tuple[str, int], Summary] = {}
+        self.texts, self.analysed = texts or [], analysed
+
+    def hand_over_analysis(self) -> None:
+        """Make the pool's index_text results available to this process's drain (waits)."""
+        if self.analysed is not None:
+            analysis.remember_analysed(self.texts, self.analysed.get())
+
+    def results(self) -> dict[tuple[str, int], Summary]:
+        """Summaries by (file, line) of the lines the pool checked (waits for the pool)."""
+        if self.parts:
+            found = [summary for part in self.parts for summary in part.get()]
+            self.done = dict(zip(((name, number) for name, number, _ in self.lines), found, strict=True))
+            self.parts = []
+        return self.done
 
 
 class _BatchWriter:
@@ -134,34 +183,84 @@ class _BatchWriter:
         self.terms = all_terms()
         self.issuers = case_service.IssuerCache()
         self.resolver = linking.ArticleResolver()
-        self.pending: list[tuple[str, int, dict]] = []
+        self.pending: list[Line] = []
+        self.ahead: list[tuple[list[Line], _Checks]] = []  # full batches whose check runs in the pool
+        self.workers = current_app.config["IMPORT_WORKERS"]
+        self.analyse_ahead = current_app.config["SEARCH_SYNC_ON_COMMIT"]  # the drain after each commit indexes
+        self.pool: Pool | None = None
 
     def add(self, name: str, number: int, data: dict) -> None:
-        """Queue a validated line; write when the batch is full."""
+        """Queue a validated line; when a batch is full, start its check and write the batch before."""
         self.pending.append((name, number, data))
         if len(self.pending) >= BATCH:
-            self.flush()
+            batch, self.pending = self.pending, []
+            if self.workers:
+                self.ahead.append((batch, self._start_checks(batch)))
+                if len(self.ahead) > 1:
+                    self._write_batch(*self.ahead.pop(0))
+            else:
+                self._write_batch(batch, _Checks([]))
 
     def flush(self) -> None:
-        """Write the pending lines: all at once, or one savepoint each if that fails."""
+        """Write everything still waiting."""
+        while self.ahead:
+            self._write_batch(*self.ahead.pop(0))
         batch, self.pending = self.pending, []
-        if not batch:
-            return
+        if batch:
+            self._write_batch(batch, _Checks([]))
+
+    def close(self) -> None:
+        """Stop the worker processes."""
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+            self.pool = None
+
+    def _start_checks(self, batch: list[Line]) -> _Checks:
+        """Send the texts of the lines that differ from what is stored to the pool (one task per worker)."""
+        stored = dict(db.session.execute(select(Case.source_id, Case.content_hash).where(
+            Case.source_id.in_({data["source_id"] for _, _, data in batch}))).tuples().all())
+        lines = [line for line in batch if stored.get(line[2]["source_id"]) != case_service.record_digest(line[2])]
+        if not lines or not (self.check_personal_data or self.analyse_ahead):
+            return _Checks([])
+        if self.pool is None:
+            context = multiprocessing.get_context("forkserver")  # not fork: the engine's threads hold locks
+            context.set_forkserver_preload(["legaltext.deid", "indexer.analysis"])
+            self.pool = context.Pool(self.workers)
+        checks = _Checks(lines)
+        if self.check_personal_data:
+            cases = [(data["title"], [s["text"] for s in data["sections"]]) for _, _, data in lines]
+            size = -(-len(cases) // self.workers)
+            checks.parts = [self.pool.apply_async(deid.summaries, (cases[i:i + size],))
+                            for i in range(0, len(cases), size)]
+        if self.analyse_ahead:
+            checks.texts = sorted({text for _, _, data in lines for text in field_texts(_as_case(data)).values()})
+            checks.analysed = self.pool.apply_async(analysis.index_texts, (checks.texts,))
+        return checks
+
+    def _write_batch(self, batch: list[Line], checks: _Checks) -> None:
+        """Write a batch: all at once, or one savepoint each if that fails."""
+        summaries = checks.results()
+        checks.hand_over_analysis()
         try:
-            states = self._write(batch)
+            states = self._write(batch, summaries)
             db.session.commit()
         except SQLAlchemyError:
             db.session.rollback()
             self.issuers.forget()
-            states = self._write_one_by_one(batch)
+            states = self._write_one_by_one(batch, summaries)
+        finally:
+            analysis.forget_analysed()
         for state in states:
             setattr(self.report, state, getattr(self.report, state) + 1)
 
-    def _write(self, batch) -> list[str]:
+    def _write(self, batch: list[Line], summaries: dict[tuple[str, int], Summary]) -> list[str]:
         """Upsert every line of the batch; the caller commits (the outbox rows come with it)."""
         existing = case_service.existing_by_source_id([data["source_id"] for _, _, data in batch])
-        changed, states = [], []
-        for _, _, data in batch:
+        changed: dict[int, tuple[Case, Line]] = {}
+        states = []
+        for line in batch:
+            data = line[2]
             case, state = case_service.upsert(
                 data, self.terms, self.issuers, existing.get(data["source_id"]), looked_up=True,
                 resolver=self.resolver,
@@ -169,33 +268,34 @@ class _BatchWriter:
             existing[data["source_id"]] = case  # a source_id repeated in one batch updates
             states.append(state)
             if state != "unchanged":
-                changed.append(case)
+                changed[id(case)] = (case, line)  # the last line that changed a case is its content
         db.session.flush()
         if self.check_personal_data:
-            for case in {id(c): c for c in changed}.values():
-                self._record_findings(case)
+            for case, (name, number, data) in changed.values():
+                if (name, number) in summaries:
+                    found = summaries[name, number]
+                else:  # not checked ahead (a small import, or the text matched what was stored)
+                    found = deid.summary(data["title"], [s["text"] for s in data["sections"]])
+                self._record_findings(case, found)
         return states
 
-    def _record_findings(self, case) -> None:
+    def _record_findings(self, case: Case, found: Summary) -> None:
         """Audit-log the de-identification findings of an imported case (kinds and counts)."""
-        findings = deid.find_in_case([{"text": s.text} for s in case.sections], case.title)
-        if not findings:
+        if not found:
             return
-        kinds: dict[str, int] = {}
-        for finding in findings:
-            kinds[finding.kind] = kinds.get(finding.kind, 0) + 1
+        count, kinds = found
         db.session.add(AuditEvent(actor_name="导入", action="case.import_deid", case_id=case.id,
-                                  detail={"count": len(findings), "kinds": kinds}))
+                                  detail={"count": count, "kinds": kinds}))
         self.report.flagged_cases += 1
-        self.report.findings += len(findings)
+        self.report.findings += count
 
-    def _write_one_by_one(self, batch) -> list[str]:
+    def _write_one_by_one(self, batch: list[Line], summaries: dict[tuple[str, int], Summary]) -> list[str]:
         """Slow path: each line in its own savepoint, so one bad line loses only itself."""
         states = []
         for name, number, data in batch:
             savepoint = db.session.begin_nested()
             try:
-                states += self._write([(name, number, data)])
+                states += self._write([(name, number, data)], summaries)
                 savepoint.commit()
             except SQLAlchemyError as exc:
                 savepoint.rollback()
@@ -203,3 +303,11 @@ class _BatchWriter:
                 self.report.add_failure(name, number, [("_line", f"写入数据库失败：{type(exc).__name__}")])
         db.session.commit()
         return states
+
+
+
+def _as_case(data: dict) -> SimpleNamespace:
+    """A validated record shaped like the Case it becomes, as far as field_texts() reads it."""
+    sections = [SimpleNamespace(kind=s["kind"], heading=s.get("heading", ""), text=s["text"]) for s in data["sections"]]
+    return SimpleNamespace(**{name: data.get(name) for name in (
+        "title", "keywords", "summary", "document_number", "case_number", "court")}, sections=sections)
