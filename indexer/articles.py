@@ -27,6 +27,7 @@ import contextlib
 import functools
 import hashlib
 import json
+import logging
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ from indexer.query import parse_query
 
 DIRECTORY = "articles"
 LEGACY_FILE = "articles.sqlite3"  # the FTS5 index this one replaced
+log = logging.getLogger(__name__)
 SCHEMA_VERSION = "3"  # 2: lay questions as documents of their own; 3: laws, nearby articles
 WEIGHTS = (2, 2, 1)  # law title, chapter, article text
 NEIGHBOURS = 60  # lay questions whose articles get votes
@@ -110,6 +112,8 @@ class ArticleIndex:
         self.version = f"{SCHEMA_VERSION}-{data_version}" if data_version else SCHEMA_VERSION
         self._indexes = IndexDirectory(self.parent / DIRECTORY, SCHEMA, self.version)
         self._lock = FileLock(self.parent / DIRECTORY / "lock")
+        self._checked: str | None = None  # live index whose schema was checked, and the answer
+        self._schema_ok = False
 
     def rebuild(self, articles: Iterable[tuple[int, int, int, str, str, str]],
                 questions: Iterable[tuple[int, str, list[int]]] = ()) -> int:
@@ -169,6 +173,18 @@ class ArticleIndex:
         stamp = self._indexes.stamp()
         return stamp.get("analysis") if stamp.get("schema") == self.version else None
 
+    def _built_for_this_schema(self, name: str) -> bool:
+        """Whether the live index `name` has this code's schema. One built by an older release (before
+        `flask seed` or a law import rebuilds it) has other fields, and tantivy panics on a query
+        naming a field it lacks: such an index answers nothing instead."""
+        if self._checked != name:
+            built = str(self._indexes.stamp().get("schema", ""))
+            self._schema_ok = built.split("-")[0] == SCHEMA_VERSION  # other lay questions still fit the fields
+            self._checked = name
+            if not self._schema_ok:
+                log.warning("article index %s was built with another schema: rebuild it (flask seed)", name)
+        return self._schema_ok
+
     def search(self, q: str, limit: int = 10, promote: Iterable[int] = (), ignore: Iterable[int] = (),
                extra: Mapping[int, float] | None = None) -> list[int]:
         """Article ids best matching a question, best first ([] for an empty question or index);
@@ -183,7 +199,7 @@ class ArticleIndex:
         terms = [tokens for t in parsed.terms + parsed.synonyms if (tokens := analyze_term(t))]
         promote = list(dict.fromkeys(promote))
         live = self._indexes.live()
-        if live is None or not (terms or promote):
+        if live is None or not (terms or promote) or not self._built_for_this_schema(live.name):
             return []
         searcher = live.index.searcher()
         scores = dict.fromkeys(promote, PROMOTE)

@@ -82,3 +82,19 @@ def test_similar_lay_questions_vote_for_their_articles_unless_ignored(tmp_path):
     assert index.search("楼上的东西砸伤了人")[:1] == [1]
     assert index.search("楼上的东西砸伤了人", ignore=[7]) == []
     assert index.search("楼房 抛弃", promote=[2])[:2] == [2, 3]  # a cited article first, then by score
+
+
+@pytest.mark.nodb
+def test_an_article_index_of_an_older_schema_answers_nothing_instead_of_failing(tmp_path, monkeypatch):
+    """After an upgrade, before `flask seed` rebuilds it: tantivy panics on fields the old index lacks."""
+    from indexer import articles
+    from indexer.articles import ArticleIndex
+
+    rows = [(1, 10, 1254, "中华人民共和国民法典", "侵权责任", "禁止从建筑物中抛掷物品。")]
+    monkeypatch.setattr(articles, "SCHEMA_VERSION", "2")
+    ArticleIndex(tmp_path).rebuild(rows, [])
+    monkeypatch.setattr(articles, "SCHEMA_VERSION", "3")
+    assert ArticleIndex(tmp_path).search("抛掷物品") == []
+    assert ArticleIndex(tmp_path, "other-lay-questions").analysis_version() is None  # so `flask seed` rebuilds it
+    ArticleIndex(tmp_path).rebuild(rows, [])
+    assert ArticleIndex(tmp_path).search("抛掷物品") == [1]
