@@ -372,8 +372,8 @@ def issue_notice(names: list[str], code: str) -> Notice | None:
     if issue is None:
         return None
     name = taxonomy.names[("hot_issue", issue)]
-    count = backend().search(SearchRequest(query=parse_query(""), filters={"hot_issue": [issue]}, per_page=1,
-                                           with_facets=False)).total
+    count = _count_once_per_generation(SearchRequest(query=parse_query(""), filters={"hot_issue": [issue]},
+                                                     per_page=1, with_facets=False), ("issue", issue))
     if code == "bridged_to_issue":
         lead = f"案例原文中没有这样的说法，已按热点问题“{name}”的关键词检索"
     else:
@@ -400,7 +400,17 @@ def _in_library(phrase: str) -> bool:
     if not parsed.phrases:
         return False
     request = SearchRequest(query=parsed, per_page=1, with_facets=False)
-    return backend().search(request).total > 0
+    return _count_once_per_generation(request, ("phrase", phrase)) > 0
+
+
+def _count_once_per_generation(request: SearchRequest, key: tuple) -> int:
+    """A count the query path asks for on most searches (a phrase in the library, an issue's size):
+    the same until the index changes, so asked of the engine once per index generation and worker."""
+    cache = app_lru("search.counts", 4096)
+    full_key = (backend().generation(), *key)
+    if full_key not in cache:
+        cache[full_key] = backend().search(request).total
+    return cache[full_key]
 
 
 def default_sort(parsed) -> str:
