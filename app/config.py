@@ -88,6 +88,8 @@ def _read(env: Env, overrides: dict[str, Any]) -> dict[str, Any]:
         "SEARCH_TIME_BUDGET_MS": env.int("SEARCH_TIME_BUDGET_MS", 500),
         # Result pages kept per worker until the index changes (0: none, e.g. to benchmark uncached searches).
         "SEARCH_PAGE_CACHE_SIZE": env.int("SEARCH_PAGE_CACHE_SIZE", 256),
+        # Lay questions (15+ characters) rank up cases citing 问法条's best articles: one article search more.
+        "SEARCH_ARTICLE_EVIDENCE": env.bool("SEARCH_ARTICLE_EVIDENCE", True),
         # Web: cookies, proxies, public address.
         "SESSION_COOKIE_SECURE": env.bool("SESSION_COOKIE_SECURE", False),
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -41,6 +41,9 @@ class ParsedQuery:
     raw: str = ""
     terms: list[str] = field(default_factory=list)
     synonyms: list[str] = field(default_factory=list)  # legal terms for everyday words, matched like terms
+    # Score factor of a term or synonym (default 1): words the reader did not type, such as a hot
+    # issue's keywords searched for its name, count for less than the reader's own.
+    weights: dict[str, float] = field(default_factory=dict)
     phrases: list[Phrase] = field(default_factory=list)
     excluded: list[Phrase] = field(default_factory=list)
 

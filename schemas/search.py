@@ -145,6 +145,7 @@ class NoticeSchema(ChineseSchema):
 
     code = fields.String()
     issue = fields.String(allow_none=True, metadata={"description": "hot issue code the notice is about"})
+    query = fields.String(allow_none=True, metadata={"description": "a search the notice suggests instead"})
     message = fields.String()
 
 

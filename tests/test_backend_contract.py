@@ -172,6 +172,26 @@ def test_smaller_boosts_add_to_the_score(backend):
     assert run(backend, "正当防卫", boosts=boosts)[1] == [3, 2, 1]
 
 
+def test_a_scoring_only_boost_reorders_without_adding_matches(backend):
+    evidence = [Boost("article", ("中华人民共和国刑法:3",), 50.0, matching=False)]
+    assert run(backend, "防卫 故意伤害")[:2] == (2, [4, 3])
+    total, ids, facets = run(backend, "防卫 故意伤害", boosts=evidence)
+    assert (total, ids) == (2, [3, 4])  # 3 cites the article: it rises; nothing else joins
+    assert run(backend, "醉驾", boosts=[Boost("id", ("5",), PROMOTE, matching=False)])[:2] == (1, [2])
+    assert run(backend, '"正当防卫"', boosts=[Boost("id", ("4",), 50.0, matching=False)])[:2] == (1, [3])
+
+
+def test_a_term_weight_scales_its_score(backend):
+    def ranked(weights):
+        parsed = parse_query("高空抛物 劳动报酬")
+        parsed.weights = weights
+        result = backend.search(SearchRequest(query=parsed))
+        return result.total, result.ids
+
+    assert ranked({"劳动报酬": 0.05}) == (2, [1, 5])
+    assert ranked({"高空抛物": 0.05}) == (2, [5, 1])  # the weight moves the ranking, never the count
+
+
 def test_boosts_obey_exclusions_phrases_and_filters_and_not_browsing(backend):
     boost = [Boost("id", ("4", "2"), PROMOTE)]
     assert run(backend, "防卫 -防卫过当", boosts=boost)[1] == [2, 3]

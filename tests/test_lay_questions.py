@@ -151,3 +151,40 @@ def test_results_page_lists_the_named_case_first(seeded_client, query, title):
     page = seeded_client.get("/search", query_string={"q": query}).get_data(as_text=True)
     first = page.index('<li class="hit"')
     assert title in page[first:page.index("</h2>", first)]
+
+
+@pytest.mark.parametrize("query", ["指导案例23号", "（2012）江宁开民初字第646号", "  检例第1号 "])
+def test_a_query_of_case_numbers_alone_answers_with_those_cases_only(seeded_client, query):
+    found = search(seeded_client, q=query)
+    assert found["total"] == len(found["hits"]) == 1  # not hundreds of cases sharing 案例, 号 or 第
+    assert found["notice"]["code"] == "case_number"
+    quoted = found["notice"]["query"]
+    assert quoted.startswith('"') and quoted.endswith('"')
+    as_text = search(seeded_client, q=quoted)  # the suggested search looks the number up as text
+    assert as_text["notice"] is None or as_text["notice"]["code"] != "case_number"
+    assert found["hits"][0]["source_id"] in {h["source_id"] for h in as_text["hits"]}
+
+
+def test_a_case_number_with_words_still_searches_the_words(seeded_client):
+    found = search(seeded_client, q="指导案例23号 欧尚超市")
+    assert found["hits"][0]["source_id"] == "spc-guiding-23" and found["total"] > 1
+    assert search(seeded_client, q="指导案例99999号")["total"] == 0  # a number no case has: nothing
+
+
+def test_the_results_page_links_the_case_number_to_a_text_search(seeded_client):
+    page = seeded_client.get("/search", query_string={"q": "检例第1号"}).get_data(as_text=True)
+    assert "按案号找到 1 件案例" in page and "查找正文中提到该案号的案例" in page
+    assert "q=%22%E6%A3%80%E4%BE%8B%E7%AC%AC1%E5%8F%B7%22" in page  # q="检例第1号"
+
+
+def test_a_lay_question_ranks_cases_citing_its_best_articles_higher_without_adding_any(
+        seeded_app, seeded_client, monkeypatch):
+    from app.services import search as search_service
+
+    question = "喝了酒开车撞死了人，家属撤诉了，司机还会判刑吗"
+    with_evidence = search(seeded_client, q=question, per_page=50)
+    monkeypatch.setattr(search_service, "ARTICLE_EVIDENCE_WEIGHT", 0.0)
+    seeded_app.extensions["yianshifa.caches"]["search.pages"].clear()
+    without = search(seeded_client, q=question, per_page=50)
+    assert with_evidence["total"] == without["total"]  # evidence reorders, never adds
+    assert [h["id"] for h in with_evidence["hits"]] != [h["id"] for h in without["hits"]]

@@ -2,7 +2,8 @@
 
 A citation (民法典第1254条, 刑法第一百三十三条之一, 《食品安全法》148条) names an article: in case search the
 cases citing it come first, in 问法条 the article itself. A case number (（2012）江宁开民初字第646号) or a
-guiding-case number (指导案例23号, 检例第1号) names a case: it comes first. "First" is a boost of PROMOTE
+guiding-case number (指导案例23号, 检例第1号) names a case: it comes first, and a query of case numbers
+alone answers with those cases only (quoted, the number is searched as text). "First" is a boost of PROMOTE
 inside the engine (indexer.backends.base.Boost), so totals, paging and facets stay the engine's own.
 
 Everything here is cheap: regular expressions and the citation parser on the query text, and a
@@ -51,6 +52,12 @@ class Understanding:
 
     articles: list[CitedArticle] = field(default_factory=list)
     case_ids: list[int] = field(default_factory=list)
+    names_only: bool = False  # the query is nothing but case numbers: the reader wants those cases
+
+    @property
+    def direct(self) -> bool:
+        """Answer with the named cases alone (a case number, not words to search for)."""
+        return self.names_only and bool(self.case_ids)
 
     def boosts(self) -> list[Boost]:
         """Named cases first, then cases citing a named article, then the rest by score."""
@@ -97,16 +104,21 @@ def named_cases(text: str) -> list[int]:
     return list(dict.fromkeys(canonical or case_id for case_id, canonical in rows))
 
 
+def only_case_numbers(raw: str) -> bool:
+    """Whether the query is nothing but case numbers (（2012）江宁开民初字第646号, 指导案例23号 检例第1号):
+    unquoted, and no word left once they are taken out."""
+    text = normalize_query(raw).replace(" ", "")
+    if '"' in text or "-" in text:
+        return False
+    rest = _SPP_GUIDING.sub("", _SPC_GUIDING.sub("", _CASE_NUMBER.sub("", text)))
+    return rest != text and not re.search(r"[0-9A-Za-z\u3400-\u9fff]", rest)
+
+
 def understand(raw: str) -> Understanding:
     """What the query text names outright (nothing for most queries)."""
     if not raw or not re.search(r"[0-9０-９零〇一二两三四五六七八九十百千]", raw):
         return Understanding()  # every citation and case number has a number in it
-    return Understanding(articles=cited_articles(raw), case_ids=named_cases(raw))
-
-
-def case_boosts(raw: str) -> list[Boost]:
-    """The boosts case search applies for a query (its one call into query understanding)."""
-    return understand(raw).boosts()
+    return Understanding(articles=cited_articles(raw), case_ids=named_cases(raw), names_only=only_case_numbers(raw))
 
 
 def cited_article_ids(raw: str) -> list[int]:

@@ -156,6 +156,7 @@ class Notice:
     code: str
     message: str
     issue: str | None = None
+    query: str | None = None  # a search the notice suggests instead (the page links to it)
 
 
 NO_SEARCHABLE_WORDS = Notice("no_searchable_words", "检索词中没有可检索的文字（汉字、字母或数字），"
@@ -202,13 +203,16 @@ def _answer(args: dict) -> SearchPage:
     if args.get("q", "").strip() and parsed.is_empty and not parsed.excluded:  # 🍔🤮, *, (((
         return SearchPage(query=args["q"], total=0, page=args["page"], per_page=args["per_page"], sort=sort,
                           last_page=1, notice=NO_SEARCHABLE_WORDS, filters=active)
+    understood = query_understanding.understand(args.get("q", ""))
+    if understood.direct and not filters:
+        return _named_cases_page(args, understood.case_ids, sort)
     named = [t for t in parsed.terms + parsed.synonyms if t in snapshot().topic_words]
-    parsed.synonyms += topic_words(parsed.terms + parsed.synonyms)
     bridged = bridged_issues(args.get("q", ""))
-    parsed.synonyms += [w for w in topic_words(bridged)  # one character (美 of 医美) would match anything
-                        if len(w) >= 2 and w not in parsed.terms and w not in parsed.synonyms]
+    add_issue_words(parsed, topic_words(parsed.terms + parsed.synonyms)
+                    + [w for w in topic_words(bridged) if len(w) >= 2])  # 美 of 医美 would match anything
     request = SearchRequest(query=parsed, filters=filters, sort=sort, page=args["page"], per_page=args["per_page"],
-                            boosts=query_understanding.case_boosts(args.get("q", "")) + issue_boosts(bridged))
+                            boosts=understood.boosts() + issue_boosts(bridged)
+                            + article_evidence(args.get("q", "")))
     result: SearchResult = backend().search(request)
     notice = issue_notice(bridged, "bridged_to_issue") if bridged else issue_notice(named, "hot_issue_named")
     hits = load_hits(result.ids, parsed.highlight_terms())
@@ -218,6 +222,15 @@ def _answer(args: dict) -> SearchPage:
                       sort=sort, last_page=last_page(result.total, request.per_page), hits=hits, facets=facets,
                       filters=active, notice=notice if result.total else None,
                       ignored_terms=[t for t in result.ignored if t in parsed.terms])  # words the reader typed
+
+
+def _named_cases_page(args: dict, ids: list[int], sort: str) -> SearchPage:
+    """The cases a query of case numbers names, alone: the reader looked a case up, not a word."""
+    quoted = f'"{normalize_query(args["q"]).strip()}"'
+    notice = Notice("case_number", f"按案号找到 {len(ids)} 件案例。", query=quoted)
+    shown = ids if args["page"] == 1 else []
+    return SearchPage(query=args["q"], total=len(ids), page=args["page"], per_page=args["per_page"], sort=sort,
+                      last_page=1, hits=load_hits(shown, []), notice=notice)
 
 
 def load_hits(ids: list[int], terms: list[str]) -> list[Hit]:
@@ -342,6 +355,38 @@ def topic_words(terms: list[str]) -> list[str]:
     return [w for w in dict.fromkeys(words) if w not in terms]
 
 
+ISSUE_WORD_WEIGHT = 0.3  # score factor of an issue's keywords searched for it: the reader's own words weigh 1
+
+
+def add_issue_words(parsed, words: list[str]) -> None:
+    """Search a hot issue's keywords beside the query's words, weighted ISSUE_WORD_WEIGHT: dozens of
+    rule words must not outweigh the few the reader typed (or the synonyms of those)."""
+    new = [w for w in dict.fromkeys(words) if w not in parsed.terms and w not in parsed.synonyms]
+    parsed.synonyms += new
+    parsed.weights.update(dict.fromkeys(new, ISSUE_WORD_WEIGHT))
+
+
+ARTICLE_EVIDENCE_ARTICLES = 3  # 问法条's best articles for a question whose citing cases score higher
+ARTICLE_EVIDENCE_WEIGHT = 10.0  # score added for citing the best one (÷2 the second, ÷3 the third)
+QUESTION_MIN_CHARS = 15  # a question told as a story, not a few keywords (those are legal words already)
+
+
+def article_evidence(raw: str) -> list[Boost]:
+    """Cases citing the articles that best answer a lay question score higher, without being matched
+    for it: a citizen tells the story (撞了人跑了), the article names it (交通肇事后逃逸), and the cases
+    deciding it cite the article. Questions only: keywords are legal words already, and the article
+    search costs a second engine search."""
+    from app.services.laws import ranked_article_keys
+
+    if not current_app.config["SEARCH_ARTICLE_EVIDENCE"]:
+        return []
+    if len(re.sub(r"[^0-9A-Za-z\u3400-\u9fff]", "", normalize_query(raw or ""))) < QUESTION_MIN_CHARS:
+        return []
+    keys = ranked_article_keys(raw, ARTICLE_EVIDENCE_ARTICLES)
+    return [Boost("article", (key,), ARTICLE_EVIDENCE_WEIGHT / (rank + 1), matching=False)
+            for rank, key in enumerate(keys)]
+
+
 MAX_BRIDGED_PHRASES = 3  # phrases of one query checked against the library (one engine count each)
 ISSUE_BOOST = 20.0  # score added to a case tagged with an issue the query names in words no case uses
 
@@ -433,3 +478,4 @@ def _hit(row, tags: list[tuple[int, str, Tag]], sections: list[tuple[str, str]],
         hot_issues=[t for _, scheme, t in tags if scheme == "hot_issue"],
         law_topics=[t for _, scheme, t in tags if scheme == "law_topic"], highlights=highlights,
     )
+

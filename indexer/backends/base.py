@@ -36,11 +36,14 @@ class Boost:
     `field` is "id" (case ids) or the name of a facet or filter-only field (article=中华人民共和国民法典:1254).
     A boosted document matches even without a free term (phrases, exclusions and filters still apply);
     a weight of PROMOTE ranks it above every document without one (query understanding's "first").
+    With `matching=False` the boost only adds to the score of documents the query matches anyway
+    (evidence for a case, such as its authority, that must not change what is counted).
     """
 
     field: str
     values: tuple[str, ...]
     weight: float
+    matching: bool = True
 
 
 @dataclass

@@ -100,13 +100,16 @@ def to_source(doc: SearchDocument) -> dict:
 
 
 # ---- queries: every piece of user text is a value inside JSON, never query syntax --------------
-def term_clause(term: str, weighted: bool = True) -> dict:
-    """A term anywhere in the document, scored on the whole document plus the field bonuses."""
+def term_clause(term: str, weighted: bool = True, weight: float = 1.0) -> dict:
+    """A term anywhere in the document, scored on the whole document plus the field bonuses (× weight)."""
     anywhere = {"match_phrase": {"all": {"query": term}}}
     if not weighted:
         return anywhere
     bonuses = [{"match_phrase": {name: {"query": term, "boost": boost}}} for name, boost in FIELD_BONUS.items()]
-    return {"bool": {"should": [anywhere, *bonuses]}}
+    clause: dict = {"bool": {"should": [anywhere, *bonuses]}}
+    if weight != 1.0:
+        clause["bool"]["boost"] = weight
+    return clause
 
 
 def boost_clause(boost: Boost) -> dict:
@@ -127,13 +130,15 @@ def build_query(request: SearchRequest, common: Collection[str] = frozenset()) -
     """The bool query for a request (no sort, paging or aggregations)."""
     query: ParsedQuery = request.query
     must, must_not, filters = [], [], []
-    free = [term_clause(t) for t in query.terms + query.synonyms if t not in common]
+    free = [term_clause(t, weight=query.weights.get(t, 1.0)) for t in query.terms + query.synonyms if t not in common]
     # As the embedded engine: boosted documents join the free terms' alternatives; with phrases only
     # they score without matching; browsing is unboosted.
-    boosts = [boost_clause(b) for b in request.boosts if b.values] if not query.is_empty else []
+    active = [b for b in request.boosts if b.values] if not query.is_empty else []
+    boosts = [boost_clause(b) for b in active if b.matching]
     if free:
         must.append({"bool": {"should": free + boosts, "minimum_should_match": 1}})
         boosts = []
+    boosts += [boost_clause(b) for b in active if not b.matching]  # beside a must, a should only scores
     for phrase in query.phrases:
         must += phrase_clauses(phrase, weighted=True)
     for phrase in query.excluded:  # every case whose text contains it, however it was segmented there

@@ -258,24 +258,22 @@ def scored_terms(query: ParsedQuery) -> list[str]:
     return list(dict.fromkeys(query.terms + query.synonyms + [t for p in query.phrases for t in p.tokens]))
 
 
-def build_query(request: SearchRequest, common: AbstractSet[str] = frozenset(),
-                weights: dict[str, float] | None = None) -> Query:
-    """The query for a request: OR of free terms, required phrases, exclusions, filters.
-
-    `weights` (term → factor, default 1) lets ranking weigh terms differently, e.g. synonyms.
-    """
+def build_query(request: SearchRequest, common: AbstractSet[str] = frozenset()) -> Query:
+    """The query for a request: OR of free terms (each × its weight), required phrases, exclusions, filters."""
     query: ParsedQuery = request.query
-    weights = weights or {}
+    weights = query.weights
     clauses: list[tuple[Occur, Query]] = []
     free = [(Occur.Should, term_clause(t, weights.get(t, 1.0)))
             for t in query.terms + query.synonyms if t not in common]
     # Boosted documents join the free terms' alternatives (they match without a free term); with
     # phrases only, they score without matching; browsing (nothing positive asked for) is unboosted.
-    boosts = [(Occur.Should, boost_clause(b)) for b in request.boosts if b.values] if not query.is_empty else []
+    active = [b for b in request.boosts if b.values] if not query.is_empty else []
+    boosts = [(Occur.Should, boost_clause(b)) for b in active if b.matching]
     if free:
         clauses.append((Occur.Must, Query.boolean_query(free + boosts)))
     else:
         clauses += boosts
+    scoring_only = [(Occur.Should, boost_clause(b)) for b in active if not b.matching]
     for phrase in query.phrases:
         clauses += [(Occur.Must, term_clause(t, weights.get(t, 1.0))) for t in phrase.tokens]
         if len(phrase.tokens) > 1:
@@ -287,7 +285,7 @@ def build_query(request: SearchRequest, common: AbstractSet[str] = frozenset(),
             clauses.append((Occur.Must, _unscored(Query.term_set_query(SCHEMA, facet_field(name), list(values)))))
     if not any(occur == Occur.Must for occur, _ in clauses):
         clauses.append((Occur.Must, Query.all_query()))
-    return Query.boolean_query(clauses)
+    return Query.boolean_query(clauses + scoring_only)  # beside a Must, a Should only adds to the score
 
 
 # ---- a directory of indexes with a CURRENT pointer -----------------------------------------------
