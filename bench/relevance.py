@@ -101,6 +101,14 @@ def resolve_case_dir(path: Path) -> Path:
     return FALLBACK_CASES
 
 
+def add_judgments(queries: list[dict], added: list[dict]) -> None:
+    """Merge judgments of results the shipped pools lack (a shipped grade always wins)."""
+    by_qid = {q["qid"]: q for q in queries}
+    for row in added:
+        if row["qid"] in by_qid:
+            by_qid[row["qid"]]["grades"].setdefault(row["source_id"], int(row["grade"]))
+
+
 def dcg(grades: list[int], gain) -> float:
     """Discounted cumulative gain of grades listed in rank order (rank 1 first)."""
     return sum(gain(g) / math.log2(rank + 1) for rank, g in enumerate(grades, start=1))
@@ -205,6 +213,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="folder of case *.jsonl for the baselines")
     parser.add_argument("--cases-eval", type=Path, default=DEFAULT_EVAL / "cases_dev.jsonl")
     parser.add_argument("--known-eval", type=Path, default=DEFAULT_EVAL / "known_dev.jsonl")
+    parser.add_argument("--added-judgments", type=Path, default=Path(__file__).parent / "judgments" / "cases_dev_added.jsonl",
+                        help="our own judgments of results the shipped pools lack (qid, source_id, grade); "
+                             "'' to use the shipped pools alone")
     parser.add_argument("--gain", choices=sorted(GAINS), default="linear",
                         help="nDCG gain: linear g (default, matches baseline_dev.json) or exp 2^g-1")
     parser.add_argument("--timeout", type=float, default=10.0, help="API timeout, seconds")
@@ -230,6 +241,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         cases_q, known_q = read_jsonl(args.cases_eval), read_jsonl(args.known_eval)
+        if str(args.added_judgments) not in ("", "."):
+            add_judgments(cases_q, read_jsonl(args.added_judgments))
     except (OSError, ValueError) as exc:
         print(f"error: cannot read eval set: {exc}", file=sys.stderr)
         return 2

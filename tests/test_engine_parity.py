@@ -68,3 +68,28 @@ def test_facets_and_filters_agree(both_engines):
         assert {k: sorted(v) for k, v in a.facets.items()} == {k: sorted(v) for k, v in b.facets.items()}
     by_date = [run(x, "", sort="date").ids for x in both_engines]
     assert by_date[0] == by_date[1]
+
+
+# The app's own requests (synonyms, hot-issue words at their weight, score-only article evidence, case
+# numbers answered directly) on both engines: the same counts and nearly the same first page.
+APP_QUERIES = ["喝了酒开车撞死了人，家属撤诉了，司机还会判刑吗", "老板不给工资怎么办", "知假买假", "医疗纠纷",
+               "楼上扔东西砸坏了我的车，物业要不要赔偿损失", "食品安全", "指导案例23号", "民法典第1254条", "-醉驾"]
+
+
+def test_the_app_answers_alike_on_both_engines(both_engines, seeded_app, monkeypatch):
+    embedded, engine = both_engines
+    seeded_app.config["SEARCH_PAGE_CACHE_SIZE"] = 0
+    pages = {}
+    for name, backend in (("embedded", embedded), ("engine", engine)):
+        monkeypatch.setattr(search_service, "backend", lambda b=backend: b)
+        seeded_app.extensions.get("yianshifa.caches", {}).clear()  # counts are cached per generation
+        pages[name] = [search_service.search({"q": q, "page": 1, "per_page": 10}) for q in APP_QUERIES]
+    overlaps = []
+    for ours, theirs in zip(pages["embedded"], pages["engine"]):
+        assert ours.total == theirs.total, ours.query
+        assert (ours.notice and ours.notice.code) == (theirs.notice and theirs.notice.code), ours.query
+        if ours.query in ("指导案例23号", "民法典第1254条"):  # named outright: the same case first
+            assert ours.hits[0].id == theirs.hits[0].id, ours.query
+        overlaps.append(len({h.id for h in ours.hits} & {h.id for h in theirs.hits}) / len(ours.hits))
+    print(f"app top-10 overlap: {[round(o, 1) for o in overlaps]}")
+    assert sum(overlaps) / len(overlaps) >= 0.8

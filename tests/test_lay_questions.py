@@ -188,3 +188,9 @@ def test_a_lay_question_ranks_cases_citing_its_best_articles_higher_without_addi
     without = search(seeded_client, q=question, per_page=50)
     assert with_evidence["total"] == without["total"]  # evidence reorders, never adds
     assert [h["id"] for h in with_evidence["hits"]] != [h["id"] for h in without["hits"]]
+
+
+def test_a_compound_no_case_contains_searches_its_parts(seeded_client):
+    found = search(seeded_client, q="校园欺凌", per_page=5)  # no seed case says 校园欺凌
+    # 吴凯诉朱超、曙光学校: one pupil injured by another at school, a text that says 校园
+    assert "spc-gazette-3b1a3735f61d" in [h["source_id"] for h in found["hits"]]

@@ -210,6 +210,7 @@ def _answer(args: dict) -> SearchPage:
     bridged = bridged_issues(args.get("q", ""))
     add_issue_words(parsed, topic_words(parsed.terms + parsed.synonyms)
                     + [w for w in topic_words(bridged) if len(w) >= 2])  # 美 of 医美 would match anything
+    add_parts_of_unused_words(parsed)
     request = SearchRequest(query=parsed, filters=filters, sort=sort, page=args["page"], per_page=args["per_page"],
                             boosts=understood.boosts() + issue_boosts(bridged)
                             + article_evidence(args.get("q", "")))
@@ -385,6 +386,23 @@ def article_evidence(raw: str) -> list[Boost]:
     keys = ranked_article_keys(raw, ARTICLE_EVIDENCE_ARTICLES)
     return [Boost("article", (key,), ARTICLE_EVIDENCE_WEIGHT / (rank + 1), matching=False)
             for rank, key in enumerate(keys)]
+
+
+WORD_PART_WEIGHT = 0.5  # score factor of the parts of a typed compound no case contains
+MAX_UNUSED_WORDS = 3  # compounds of one query checked against the library (one engine count each, cached)
+
+
+def add_parts_of_unused_words(parsed) -> None:
+    """A compound the reader typed that no listed case contains (校园欺凌) searches its parts (校园, 欺凌)
+    at WORD_PART_WEIGHT: the cases may say 校园 and 欺负 without ever saying 校园欺凌."""
+    long_words = [t for t in parsed.terms if len(t) >= 3][:MAX_UNUSED_WORDS]
+    for word in long_words:
+        if _in_library(word):
+            continue
+        parts = [p for p in index_tokens(word) if p != word and len(p) >= 2
+                 and p not in parsed.terms and p not in parsed.synonyms]
+        parsed.synonyms += parts
+        parsed.weights.update(dict.fromkeys(parts, WORD_PART_WEIGHT))
 
 
 MAX_BRIDGED_PHRASES = 3  # phrases of one query checked against the library (one engine count each)
