@@ -22,6 +22,7 @@ DATA = Path(__file__).resolve().parent / "data"
 LEGAL_DICT = DATA / "legal_dict.txt"
 STOPWORDS = DATA / "stopwords.txt"
 SYNONYMS = DATA / "synonyms.txt"
+CHARGES = DATA / "criminal_charges_lecardv2.txt"  # LeCaRDv2 (MIT): the 469 charges of the Criminal Law
 # A token is kept for the index only if it has a letter, digit or CJK character.
 _WORDLIKE = re.compile(r"[0-9A-Za-z\u3400-\u9fff\uf900-\ufaff]")
 MAX_SUBWORD_TOKEN = 20
@@ -237,6 +238,21 @@ def query_tokens(text: str) -> list[str]:
     tokens = [t for t in cut(text) if _WORDLIKE.search(t)]
     content = [t for t in tokens if t not in stopwords()]
     return list(dict.fromkeys(content or tokens))
+
+
+@functools.lru_cache(maxsize=1)
+def charge_words() -> frozenset[str]:
+    """Criminal charge names as query words, with and without 罪 (交通肇事, 交通肇事罪): the legal name of what
+    a story is about. A listed name joining several (生产、销售伪劣产品罪) gives its parts of four or more
+    characters (销售伪劣产品); shorter parts (生产, 死亡 of …致人重伤、死亡罪) are everyday words."""
+    words: set[str] = set()
+    for line in CHARGES.read_text(encoding="utf-8").splitlines():
+        name = line.strip().removesuffix("罪")
+        parts = [p for p in name.split("、") if len(p) >= 4] if "、" in name else [name]
+        for part in parts:
+            if part:
+                words.update((normalize(part), normalize(part + "罪")))
+    return frozenset(words)
 
 
 @functools.lru_cache(maxsize=1)

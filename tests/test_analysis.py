@@ -86,3 +86,22 @@ def test_parser_never_raises_and_keeps_syntax_out(raw):
     for term in parsed.terms:
         assert term.strip()
 
+
+
+def test_charge_words_name_every_listed_charge_with_and_without_zui():
+    from indexer.analysis import charge_words
+
+    words = charge_words()
+    assert {"交通肇事", "交通肇事罪", "诈骗", "危险驾驶罪", "武装叛乱", "销售伪劣产品"} <= words
+    assert not {"死亡", "生产", "暴乱", "罪", ""} & words  # short parts of joined names are everyday words
+
+
+def test_a_charge_name_in_a_question_weighs_double_and_a_story_word_does_not():
+    from app.services.search import CHARGE_WEIGHT, weigh_charge_names
+    from indexer.query import parse_query
+
+    parsed = parse_query("酒驾交通肇事致人死亡 被骗")
+    weigh_charge_names(parsed)
+    assert parsed.weights.get("交通肇事") == CHARGE_WEIGHT == 2.0
+    assert "诈骗" in parsed.synonyms and parsed.weights.get("诈骗") == CHARGE_WEIGHT  # 被骗 stands for 诈骗
+    assert "死亡" not in parsed.weights
