@@ -64,11 +64,13 @@ def mark(text: str, spans: list[tuple[int, int]], start: int = 0, end: int | Non
     return Markup("".join(out))
 
 
-def _best_window(text: str, spans: list[tuple[int, int]], terms_of: dict) -> tuple[int, int, int]:
+def _best_window(text: str, spans: list[tuple[int, int]], terms_of: dict,
+                 most: int | None = None) -> tuple[int, int, int]:
     """(distinct terms, start, end) of the window around a span covering most distinct terms.
 
     Windows start a quarter width before each span; two pointers keep the terms inside the
-    current window counted, so this is linear in the number of spans.
+    current window counted, so this is linear in the number of spans. A window holding `most`
+    distinct terms (all the text has) cannot be beaten by a later one: the search stops there.
     """
     best = (0, 0, min(len(text), SNIPPET_WIDTH))
     counts: dict[str, int] = {}
@@ -88,6 +90,8 @@ def _best_window(text: str, spans: list[tuple[int, int]], terms_of: dict) -> tup
             left += 1
         if len(counts) > best[0]:
             best = (len(counts), start, end)
+            if best[0] == most:
+                break
     return best
 
 
@@ -98,16 +102,25 @@ def highlight_title(title: str, terms: list[str]) -> str | None:
 
 
 def snippets(sections: list[tuple[str, str]], terms: list[str], limit: int = MAX_SNIPPETS) -> list[dict]:
-    """Up to `limit` snippets [{field, html}] from (kind, text) sections, best first."""
+    """Up to `limit` snippets [{field, html}] from (kind, text) sections, best first.
+
+    Sections rank by the distinct terms of their best window, then by order. A section cannot
+    hold more distinct terms than occur in it (a cheap `in` test), so one that could at most tie
+    the `limit` best so far is skipped before its spans and windows are worked out (they were a
+    third of an uncached search request at 100k cases).
+    """
     if not terms:
         return []
-    candidates = []
+    candidates: list[tuple] = []
     for order, (kind, text) in enumerate(sections):
         normalized = _searchable(text, terms)
-        spans = _spans(normalized, terms)
+        present = [term for term in terms if term in normalized]
+        if len(candidates) >= limit and len(present) <= -sorted(c[0] for c in candidates)[limit - 1]:
+            continue  # ties go to the earlier section: this one cannot be shown
+        spans = _spans(normalized, present)
         if spans:
             terms_of = {s: normalized[s[0]:s[1]] for s in spans}
-            distinct, start, end = _best_window(text, spans, terms_of)
+            distinct, start, end = _best_window(text, spans, terms_of, len(present))
             candidates.append((-distinct, order, kind, text, spans, start, end))
     best = sorted(candidates, key=lambda c: c[:2])[:limit]  # HTML only for the snippets shown
     return [{"field": kind, "html": _snippet_html(text, spans, start, end)}
