@@ -3,7 +3,7 @@ service, and dumps the typed result with a schema; the OpenAPI document at /api/
 is generated from the same schemas, errors included."""
 from __future__ import annotations
 
-from flask import abort
+from flask import abort, jsonify
 from flask_smorest import Api, Blueprint
 from flask_smorest.spec.plugins import integerconverter2paramschema
 from marshmallow import ValidationError
@@ -26,6 +26,7 @@ from schemas.search import (
     SuggestArgsSchema,
     SuggestResultSchema,
     args_from_multidict,
+    dump_search_result,
 )
 from schemas.taxonomy import TaxonomiesSchema
 
@@ -82,7 +83,9 @@ def init_api(app) -> None:
 @blp.alt_response(503, response="SERVICE_UNAVAILABLE", description=SEARCH_DOWN["description"])
 def search(args):
     """全文检索案例：关键词、筛选（同一筛选项内为“或”，不同筛选项之间为“且”）、排序、分页与分面统计。"""
-    return search_service.search(args)
+    # Dumped by hand (same output as SearchResultSchema, which documents it): a Response passes
+    # flask-smorest's dump untouched.
+    return jsonify(dump_search_result(search_service.search(args)))
 
 
 @blp.get("/cases/<int:case_id>")
