@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import configure_mappers
 
 from app.caches import app_lru
 from app.extensions import db
@@ -25,6 +26,7 @@ from app.models import (
 )
 from app.services import query_understanding
 from app.services.taxonomy import snapshot
+from indexer import analysis
 from indexer.analysis import index_tokens, normalize_query, query_tokens, synonyms
 from indexer.backends.base import RESULT_WINDOW, Boost, SearchRequest, SearchResult, SearchUnavailable
 from indexer.backends.elastic import ElasticBackend
@@ -58,6 +60,20 @@ def make_backend(config):
 def backend():
     """This app's backend instance."""
     return current_app.extensions["search"]
+
+
+def warm() -> None:
+    """Do at a worker's start what its first searches would otherwise wait for (gunicorn.conf.py):
+    the query-analysis tables, SQLAlchemy's mapper configuration, the taxonomy snapshot, the
+    engine's searcher and the results template. No query is answered: no cache holds an answer."""
+    analysis.warm()
+    configure_mappers()
+    snapshot()
+    try:
+        backend().search(SearchRequest(query=parse_query(""), per_page=1, with_facets=False))
+    except SearchUnavailable as exc:  # the worker starts anyway; searches will say the engine is down
+        log.warning("search engine not warmed: %s", exc)
+    current_app.jinja_env.get_template("search.html")
 
 
 # ---- answering searches ---------------------------------------------------------------------
