@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import bisect
+import functools
 import html
 import re
 
@@ -19,9 +20,13 @@ _PLAIN_CJK = re.compile(r"[\u4e00-\u9fff]+")
 
 def _searchable(text: str, terms: list[str]) -> str:
     """The text to search terms in: the original when every term is plain CJK, else normalised."""
-    if all(_PLAIN_CJK.fullmatch(term) for term in terms):
-        return text
-    return normalize(text)
+    return text if _all_plain_cjk(tuple(terms)) else normalize(text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _all_plain_cjk(terms: tuple[str, ...]) -> bool:
+    """Whether every term is plain CJK (asked for each section of every hit, with the same terms)."""
+    return all(_PLAIN_CJK.fullmatch(term) for term in terms)
 
 
 def _spans(normalized: str, terms: list[str]) -> list[tuple[int, int]]:
