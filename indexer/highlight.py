@@ -5,6 +5,7 @@ import bisect
 import functools
 import html
 import re
+from collections.abc import Sequence
 
 from markupsafe import Markup
 
@@ -18,7 +19,7 @@ MAX_SPANS = 100  # per section: plenty to choose the best window from
 _PLAIN_CJK = re.compile(r"[\u4e00-\u9fff]+")
 
 
-def _searchable(text: str, terms: list[str]) -> str:
+def _searchable(text: str, terms: Sequence[str]) -> str:
     """The text to search terms in: the original when every term is plain CJK, else normalised."""
     return text if _all_plain_cjk(tuple(terms)) else normalize(text)
 
@@ -29,7 +30,7 @@ def _all_plain_cjk(terms: tuple[str, ...]) -> bool:
     return all(_PLAIN_CJK.fullmatch(term) for term in terms)
 
 
-def _spans(normalized: str, terms: list[str]) -> list[tuple[int, int]]:
+def _spans(normalized: str, terms: Sequence[str]) -> list[tuple[int, int]]:
     """Non-overlapping (start, end) of term occurrences; `terms` longest first wins overlaps.
 
     Overlaps are checked on an occupancy map, so long judgments full of a common term stay
@@ -100,13 +101,22 @@ def _best_window(text: str, spans: list[tuple[int, int]], terms_of: dict,
     return best
 
 
-def highlight_title(title: str, terms: list[str]) -> str | None:
+@functools.lru_cache(maxsize=1024)
+def _marking_order(terms: tuple[str, ...]) -> tuple[str, ...]:
+    """Longest first (a longer term wins an overlap), ties alphabetical: terms of equal length
+    that overlap (刑事 and 事责 in 刑事责任) must be marked alike whatever order they came in
+    (a set's order differs between worker processes, and so did the snippets)."""
+    return tuple(sorted(dict.fromkeys(terms), key=lambda term: (-len(term), term)))
+
+
+def highlight_title(title: str, terms: Sequence[str]) -> str | None:
     """The title as HTML with marks, or None if no term occurs in it."""
-    spans = _spans(_searchable(title, terms), terms)
+    ordered = _marking_order(tuple(terms))
+    spans = _spans(_searchable(title, ordered), ordered)
     return str(mark(title, spans)) if spans else None
 
 
-def snippets(sections: list[tuple[str, str]], terms: list[str], limit: int = MAX_SNIPPETS) -> list[dict]:
+def snippets(sections: list[tuple[str, str]], terms: Sequence[str], limit: int = MAX_SNIPPETS) -> list[dict]:
     """Up to `limit` snippets [{field, html}] from (kind, text) sections, best first.
 
     Sections rank by the distinct terms of their best window, then by order. A section cannot
@@ -116,10 +126,11 @@ def snippets(sections: list[tuple[str, str]], terms: list[str], limit: int = MAX
     """
     if not terms:
         return []
+    ordered = _marking_order(tuple(terms))
     candidates: list[tuple] = []
     for order, (kind, text) in enumerate(sections):
-        normalized = _searchable(text, terms)
-        present = [term for term in terms if term in normalized]
+        normalized = _searchable(text, ordered)
+        present = [term for term in ordered if term in normalized]
         if len(candidates) >= limit and len(present) <= -sorted(c[0] for c in candidates)[limit - 1]:
             continue  # ties go to the earlier section: this one cannot be shown
         spans = _spans(normalized, present)

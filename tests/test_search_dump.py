@@ -6,7 +6,15 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import CaseSection
 from app.services import search as search_service
-from indexer.highlight import _best_window, _searchable, _snippet_html, _spans, snippets
+from indexer.highlight import (
+    _best_window,
+    _marking_order,
+    _searchable,
+    _snippet_html,
+    _spans,
+    highlight_title,
+    snippets,
+)
 from indexer.query import parse_query
 from schemas.search import SearchArgsSchema, SearchResultSchema, dump_search_result
 
@@ -45,6 +53,7 @@ def test_the_dumps_cover_pages_with_every_part(seeded_app):
 
 def _every_section_ranked(sections, terms, limit=2):
     """The snippets as ranked before pruning: every section's best window worked out, then sorted."""
+    terms = _marking_order(tuple(terms))
     candidates = []
     for order, (kind, text) in enumerate(sections):
         normalized = _searchable(text, terms)
@@ -76,3 +85,12 @@ def test_pruned_snippets_equal_ranking_every_section(seeded_app):
                 compared += 1
                 shown += bool(expected)
     assert compared > 1000 and shown > compared // 4
+
+
+def test_marks_do_not_depend_on_the_order_terms_come_in():
+    """Equal-length terms that overlap are marked alike in every worker (a set's order is not)."""
+    sections = [("facts", "被告人应当承担刑事责任。"), ("holding", "事责分明，刑事责任成立。")]
+    orders = [["刑事", "事责", "责任"], ["责任", "事责", "刑事"], ["事责", "刑事", "责任", "刑事"]]
+    assert len({str(snippets(sections, terms)) for terms in orders}) == 1
+    assert len({highlight_title("刑事责任的认定", terms) for terms in orders}) == 1
+    assert "<mark>" in snippets(sections, orders[0])[0]["html"]
