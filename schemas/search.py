@@ -68,6 +68,11 @@ class SearchArgsSchema(ChineseSchema):
             raise ValidationError(f"页码过大：最多可浏览前 {RESULT_WINDOW} 条结果。", "page")
 
 
+# One instance for every request: a schema instance deep-copies its fields, ≈ 1 ms of each search
+# (webargs builds a new one per request when given the class). Loading keeps no state on it.
+SEARCH_ARGS = SearchArgsSchema()
+
+
 def args_from_multidict(args) -> dict:
     """Query-string MultiDict → dict with lists for the repeatable filters; blanks dropped."""
     out = {}

@@ -21,7 +21,7 @@ from schemas.case import CaseOutSchema, LookupArgsSchema, SimilarResultSchema, T
 from schemas.errors import ErrorSchema
 from schemas.laws import ArticleSearchArgsSchema, ArticleSearchResultSchema
 from schemas.search import (
-    SearchArgsSchema,
+    SEARCH_ARGS,
     SearchResultSchema,
     SuggestArgsSchema,
     SuggestResultSchema,
@@ -78,7 +78,7 @@ def init_api(app) -> None:
 
 
 @blp.get("/search")
-@blp.arguments(SearchArgsSchema, location="query", as_kwargs=False)
+@blp.arguments(SEARCH_ARGS, location="query", as_kwargs=False)
 @blp.response(200, SearchResultSchema)
 @blp.alt_response(503, response="SERVICE_UNAVAILABLE", description=SEARCH_DOWN["description"])
 def search(args):
