@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import math
 import re
 import unicodedata
+from array import array
+from collections.abc import Iterator
 from pathlib import Path
 
+import marisa_trie
 import rjieba
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -104,27 +108,53 @@ def cut(text: str) -> list[str]:
 
 
 @functools.lru_cache(maxsize=1)
-def _word_frequencies() -> tuple[dict, float]:
+def _word_frequencies() -> tuple[marisa_trie.Trie, array, float]:
     """jieba's frequency table with our dictionary, and log(total), for sub-word splitting.
 
-    Read from jieba's dictionary file the way jieba.Tokenizer builds it (FREQ[word] = freq, total
-    summed, add_word adding again), but without the zero-frequency prefixes, which _best_split treats
-    like missing words: a whole Python tokenizer kept ≈ 80 MB more in every web worker once a query
-    needed a sub-word split.
+    The same table jieba.Tokenizer builds from its dictionary file (FREQ[word] = freq, total summed,
+    add_word adding again), kept compact: a marisa trie of the words (≈ 2 MB) and their counts in
+    an array indexed by the trie's key ids. As a Python dict it held ≈ 90 MB in every web worker
+    once a query needed a sub-word split. Words are streamed from the file twice rather than
+    gathered in a dict first, so building it never holds the 359,470 words as Python objects.
+    A word whose count is 0 is kept with count 0, which _best_split treats like a missing word.
     """
-    import jieba
-
-    freq: dict[str, int] = {}
+    legal = dict(dictionary_entries())  # a few thousand words; they override jieba's counts
+    trie = marisa_trie.Trie(itertools.chain(
+        (word for word, count in _jieba_entries() if count and word not in legal),
+        (word for word, count in legal.items() if count)))
+    counts = array("I", bytes(array("I").itemsize * len(trie)))
     total = 0
-    with jieba.Tokenizer().get_dict_file() as lines:
-        for raw in lines:
-            word, count = raw.decode("utf-8").strip().split(" ")[:2]
-            freq[word] = int(count)
-            total += int(count)
-    for word, count in dictionary_entries():
-        freq[word] = count
+    for word, count in _jieba_entries():
         total += count
-    return {w: f for w, f in freq.items() if f}, math.log(total)
+        key = trie.get(word)
+        if key is not None and word not in legal:
+            counts[key] = count
+    for word, count in legal.items():
+        total += count
+        key = trie.get(word)
+        if key is not None:
+            counts[key] = count
+    return trie, counts, math.log(total)
+
+
+def _jieba_entries() -> Iterator[tuple[str, int]]:
+    """(word, count) of every line of jieba's dictionary file (jieba/dict.txt, the file
+    jieba.Tokenizer reads), in file order. Found without importing jieba, whose HMM tables
+    would cost every web worker ≈ 15 MB."""
+    with _jieba_dict_path().open(encoding="utf-8") as lines:
+        for line in lines:
+            word, count = line.strip().split(" ")[:2]
+            yield word, int(count)
+
+
+def _jieba_dict_path() -> Path:
+    """Where jieba's default dictionary is installed."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("jieba")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("jieba is not installed: its dictionary (jieba/dict.txt) is needed")
+    return Path(spec.origin).parent / "dict.txt"
 
 
 def _best_split(token: str) -> list[str]:
@@ -134,7 +164,7 @@ def _best_split(token: str) -> list[str]:
     最高人民法院 → 最高|人民法院, never 最|高人|民法|院. This keeps sub-words that are real
     parts of the compound (人民法院, 法院) and leaves out accidental ones (民法).
     """
-    freq, log_total = _word_frequencies()
+    words, counts, log_total = _word_frequencies()
     n = len(token)
     route: dict[int, tuple[float, int]] = {n: (0.0, n)}
     for start in range(n - 1, -1, -1):
@@ -142,7 +172,8 @@ def _best_split(token: str) -> list[str]:
         for end in range(start + 1, n + 1):
             if start == 0 and end == n:
                 continue
-            piece_freq = freq.get(token[start:end])
+            key = words.get(token[start:end])
+            piece_freq = counts[key] if key is not None else 0
             if end - start > 1 and not piece_freq:
                 continue
             score = math.log(piece_freq or 1) - log_total + route[end][0]
@@ -278,6 +309,14 @@ def expand(terms: list[str], text: str = "") -> list[str]:
     return [t for t in dict.fromkeys(extra) if t not in terms]
 
 
+def warm() -> None:
+    """Load every table query analysis reads (segmenter, traditional → simplified, stop words,
+    synonyms, sub-word frequencies): ≈ 2 s that a fresh worker's first searches would wait for."""
+    query_tokens(normalize_query("預熱"))
+    synonyms()
+    _word_frequencies()
+
+
 @functools.lru_cache(maxsize=1)
 def analysis_version() -> str:
     """Identifies index-time analysis: an index built with another version must be rebuilt."""
@@ -300,14 +339,8 @@ def pos_tag(text: str) -> list[tuple[str, str]]:
 @functools.lru_cache(maxsize=1)
 def general_dictionary() -> dict[str, tuple[int, str]]:
     """jieba's default dictionary: word → (frequency, part-of-speech tag)."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("jieba")
-    if spec is None or spec.origin is None:
-        raise RuntimeError("jieba is not installed: its dictionary (jieba/dict.txt) is needed")
-    path = Path(spec.origin).parent / "dict.txt"
     entries = {}
-    with path.open(encoding="utf-8") as handle:
+    with _jieba_dict_path().open(encoding="utf-8") as handle:
         for line in handle:
             parts = line.split()
             if len(parts) >= 2:

@@ -1,5 +1,6 @@
 """The analysis chain: dictionary, index/query tokens, normalisation, rjieba = jieba."""
 import json
+import math
 
 import pytest
 
@@ -30,6 +31,18 @@ def test_legal_terms_stay_whole(word):
 def test_dictionary_words_are_kept_whole_in_isolation():
     broken = [w for w, _ in analysis.dictionary_entries() if analysis.cut(w) != [w]]
     assert broken == []
+
+
+def test_sub_word_table_is_jiebas_own_frequency_table():
+    """The compact table (trie + counts) answers every word as jieba's FREQ does (0: unknown or a
+    zero-frequency prefix), with jieba's total, so sub-word splits are jieba's."""
+    reference = analysis.reference_segmenter()
+    words, counts, log_total = analysis._word_frequencies()
+    assert log_total == math.log(reference.total)
+    differing = [w for w, freq in reference.FREQ.items()
+                 if (counts[words[w]] if w in words else 0) != freq]
+    assert differing == [] and len(words) > 350_000
+    assert reference.FREQ["最高人"] == 0 and "最高人" not in words  # zero-frequency prefixes: left out
 
 
 def test_compound_contributes_its_real_parts_only():

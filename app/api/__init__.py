@@ -3,7 +3,7 @@ service, and dumps the typed result with a schema; the OpenAPI document at /api/
 is generated from the same schemas, errors included."""
 from __future__ import annotations
 
-from flask import abort
+from flask import abort, jsonify
 from flask_smorest import Api, Blueprint
 from flask_smorest.spec.plugins import integerconverter2paramschema
 from marshmallow import ValidationError
@@ -21,11 +21,12 @@ from schemas.case import CaseOutSchema, LookupArgsSchema, SimilarResultSchema, T
 from schemas.errors import ErrorSchema
 from schemas.laws import ArticleSearchArgsSchema, ArticleSearchResultSchema
 from schemas.search import (
-    SearchArgsSchema,
+    SEARCH_ARGS,
     SearchResultSchema,
     SuggestArgsSchema,
     SuggestResultSchema,
     args_from_multidict,
+    dump_search_result,
 )
 from schemas.taxonomy import TaxonomiesSchema
 
@@ -77,12 +78,14 @@ def init_api(app) -> None:
 
 
 @blp.get("/search")
-@blp.arguments(SearchArgsSchema, location="query", as_kwargs=False)
+@blp.arguments(SEARCH_ARGS, location="query", as_kwargs=False)
 @blp.response(200, SearchResultSchema)
 @blp.alt_response(503, response="SERVICE_UNAVAILABLE", description=SEARCH_DOWN["description"])
 def search(args):
     """全文检索案例：关键词、筛选（同一筛选项内为“或”，不同筛选项之间为“且”）、排序、分页与分面统计。"""
-    return search_service.search(args)
+    # Dumped by hand (same output as SearchResultSchema, which documents it): a Response passes
+    # flask-smorest's dump untouched.
+    return jsonify(dump_search_result(search_service.search(args)))
 
 
 @blp.get("/cases/<int:case_id>")

@@ -32,7 +32,7 @@ from app.urls import canonical_url, public_url
 from legaltext.citations import law_departments
 from legaltext.numerals import NUMERAL, to_int
 from schemas.fields import is_web_address
-from schemas.search import SearchArgsSchema, args_from_multidict
+from schemas.search import SEARCH_ARGS, args_from_multidict
 
 web = Blueprint("web", __name__)
 FACET_LABELS = {"case_type": "案件类型", "issuer_kind": "发布机关类型", "issuer": "发布机关", "hot_issue": "热点问题",
@@ -105,7 +105,7 @@ def _search_args(fixed: dict[str, str] | None = None) -> tuple[dict | None, dict
     for name, value in (fixed or {}).items():
         raw[name] = list(dict.fromkeys([value, *raw.get(name, [])]))
     try:
-        return SearchArgsSchema().load(raw), None
+        return SEARCH_ARGS.load(raw), None
     except ValidationError as exc:
         return None, exc.messages_dict  # a schema's load errors are always a dict
 
