@@ -3,7 +3,8 @@
     .venv/bin/python bench/throughput_bench.py --instance bench/results/instance-10000 \
         [--workers 2,4] [--clients 8,16] [--duration 20] [--repeat 1]
 
-For every gunicorn worker count: start gunicorn on the instance (loopback, port 8120+workers);
+For every gunicorn worker count: start gunicorn on the instance (loopback, port --port+workers,
+by default 8120+workers);
 the first pass over the 200 queries of bench/queries.txt is sent by C concurrent clients
 (the first client count) to the fresh workers and reported on its own as the cold pass (every
 cache empty: facet counts, similar cases, the index's pages in the workers); then for every
@@ -74,13 +75,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--queries", type=Path, default=ROOT / "bench" / "queries.txt")
     parser.add_argument("--backend", default="embedded", help="embedded (tantivy), opensearch …")
+    parser.add_argument("--port", type=int, default=8120, help="gunicorn listens on this plus the worker count")
     args = parser.parse_args(argv)
     RESULTS.mkdir(parents=True, exist_ok=True)
     urls = RESULTS / "urls.txt"
     paths = [query_path(text, extra) for text, extra in load_queries(args.queries)]
     urls.write_text("\n".join(paths) + "\n", encoding="utf-8")
     for workers in (int(w) for w in args.workers.split(",")):
-        port = 8120 + workers
+        port = args.port + workers
         pids: list[int] = []
         clients_list = [int(c) for c in args.clients.split(",")]
         with gunicorn(args.instance.resolve(), port, workers, RESULTS / f"gunicorn-{port}.log",
