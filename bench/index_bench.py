@@ -64,14 +64,15 @@ def dump_documents(app, path: Path) -> dict:
     from app.extensions import db
     from app.services.index_sync import listed_documents
 
-    start, count = time.perf_counter(), 0
+    start, cpu0, count = time.perf_counter(), cpu(), 0
     partial = path.with_suffix(".partial")
     with app.app_context(), open(partial, "wb") as out:
         for doc in listed_documents(db.session):
             pickle.dump(doc, out, protocol=pickle.HIGHEST_PROTOCOL)
             count += 1
     partial.replace(path)  # only a complete dump is reused
-    return {"documents": count, "analyse_s": round(time.perf_counter() - start, 1)}
+    return {"documents": count, "analyse_s": round(time.perf_counter() - start, 1), "cpu_s": round(cpu() - cpu0, 1),
+            "load_after": round(os.getloadavg()[0], 2)}
 
 
 def read_documents(path: Path):
