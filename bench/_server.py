@@ -111,3 +111,15 @@ def _pss_kib(path: Path) -> int:
     except (OSError, StopIteration):
         return 0
     return int(line.split()[1])
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of the given processes so far (/proc/<pid>/stat; gone ones count 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / os.sysconf("SC_CLK_TCK")

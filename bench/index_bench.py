@@ -13,6 +13,9 @@
    the backend in-process with and without facets; the facet cache is emptied before every call,
    so each figure is a full search. Per query the median of --repeat passes after one warm-up
    pass; p50/p95 over the 200 medians.
+   With --opensearch URL --prefix P the same SearchRequests also go to the OpenSearch backend on the
+   index `flask search reindex` built under that prefix (SEARCH_BACKEND=opensearch), the two engines
+   taking turns on every query so that both see the same load (the engine keeps its own caches).
 
 The FTS5 engine that tantivy replaced was measured side by side (engines taking turns per build
 and per query) by this script's version in the commit before "Remove the FTS5 engine"
@@ -57,18 +60,19 @@ def make_backend(directory: Path):
 
 
 def dump_documents(app, path: Path) -> dict:
-    """Analyse every public case once into a stream of pickled SearchDocuments."""
+    """Analyse every listed case once into a stream of pickled SearchDocuments."""
     from app.extensions import db
-    from app.services.index_sync import public_documents
+    from app.services.index_sync import listed_documents
 
-    start, count = time.perf_counter(), 0
+    start, cpu0, count = time.perf_counter(), cpu(), 0
     partial = path.with_suffix(".partial")
     with app.app_context(), open(partial, "wb") as out:
-        for doc in public_documents(db.session):
+        for doc in listed_documents(db.session):
             pickle.dump(doc, out, protocol=pickle.HIGHEST_PROTOCOL)
             count += 1
     partial.replace(path)  # only a complete dump is reused
-    return {"documents": count, "analyse_s": round(time.perf_counter() - start, 1)}
+    return {"documents": count, "analyse_s": round(time.perf_counter() - start, 1), "cpu_s": round(cpu() - cpu0, 1),
+            "load_after": round(os.getloadavg()[0], 2)}
 
 
 def read_documents(path: Path):
@@ -117,22 +121,36 @@ def requests(app, queries):
     return out
 
 
-def query_latency(backend, reqs, repeat: int) -> dict:
-    """With and without facets: p50/p95/max of per-query medians (ms)."""
-    samples = {facets: [[] for _ in reqs] for facets in (True, False)}
+def opensearch_backend(app, url: str, prefix: str):
+    """The project's OpenSearch backend on the index under `prefix` (built by `flask search reindex`)."""
+    from app.services.search import make_backend
+
+    config = dict(app.config, SEARCH_BACKEND="opensearch", SEARCH_URL=url, SEARCH_INDEX_PREFIX=prefix,
+                  SEARCH_TIME_BUDGET_MS=BUDGET_MS)
+    return make_backend(config)
+
+
+def query_latency(backends: dict, reqs, repeat: int) -> dict:
+    """Per backend, with and without facets: p50/p95/max of per-query medians (ms), backends taking turns."""
+    samples = {(name, facets): [[] for _ in reqs] for name in backends for facets in (True, False)}
+    cpu_s = dict.fromkeys(backends, 0.0)
     for attempt in range(repeat + 1):  # the first pass warms up
         for i, request in enumerate(reqs):
-            for facets in (True, False):
-                request.with_facets = facets
-                backend._facet_cache.clear()  # a full search each time, as on a first visit
-                start = time.perf_counter()
-                backend.search(request)
-                if attempt:
-                    samples[facets][i].append((time.perf_counter() - start) * 1000)
+            for name, backend in backends.items():
+                for facets in (True, False):
+                    request.with_facets = facets
+                    if hasattr(backend, "_facet_cache"):
+                        backend._facet_cache.clear()  # a full search each time, as on a first visit
+                    start, cpu0 = time.perf_counter(), cpu()
+                    backend.search(request)
+                    if attempt:
+                        samples[name, facets][i].append((time.perf_counter() - start) * 1000)
+                        cpu_s[name] += cpu() - cpu0
     report = {}
-    for facets, runs in samples.items():
+    for (name, facets), runs in samples.items():
         medians = [statistics.median(r) for r in runs]
-        report["facets" if facets else "no_facets"] = {
+        report.setdefault(name, {"client_cpu_ms_per_search": round(cpu_s[name] * 1000 / (2 * repeat * len(reqs)), 2)})
+        report[name]["facets" if facets else "no_facets"] = {
             "p50_ms": round(percentile(medians, 50), 2), "p95_ms": round(percentile(medians, 95), 2),
             "max_ms": round(max(medians), 2), "mean_ms": round(statistics.fmean(medians), 2)}
     return report
@@ -145,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-build", action="store_true", help="reuse the index already built")
     parser.add_argument("--build-repeat", type=int, default=3, help="builds (median reported)")
     parser.add_argument("--queries", type=Path, default=ROOT / "bench" / "queries.txt")
+    parser.add_argument("--opensearch", metavar="URL", help="also query the OpenSearch backend at URL, taking turns")
+    parser.add_argument("--prefix", help="SEARCH_INDEX_PREFIX of the OpenSearch index (with --opensearch)")
     args = parser.parse_args(argv)
     instance = args.instance.resolve()
     directory = instance / "search-index"
@@ -166,8 +186,11 @@ def main(argv: list[str] | None = None) -> int:
         report["build"] = sorted(runs, key=lambda r: r["build_s"])[len(runs) // 2]
         print(json.dumps(report["build"]), flush=True)
     report["index_mb"] = live_index_mb(directory)
-    report["queries"] = query_latency(make_backend(directory), requests(app, load_queries(args.queries)),
-                                      args.repeat)
+    backends = {"tantivy": make_backend(directory)}
+    if args.opensearch:
+        backends["opensearch"] = opensearch_backend(app, args.opensearch, args.prefix)
+    report["queries_load_before"] = os.getloadavg()
+    report["queries"] = query_latency(backends, requests(app, load_queries(args.queries)), args.repeat)
     report["load_after"] = os.getloadavg()
     print(json.dumps(report, ensure_ascii=False, indent=1))
     with open(RESULTS / "index_bench.jsonl", "a", encoding="utf-8") as out:

@@ -27,7 +27,7 @@ STAGES = [
     ("    facet_values (citations, tags)", r"^(\w+\.)?facet_values "),
     ("  index write (index_many)", r"^(\w+\.)?index_many "),
     ("  sub-word expansion (_expand/_subwords)", r"^(\w+\.)?_expand "),
-    ("  public_documents (reindex: SELECT + build_document)", r"^(\w+\.)?public_documents "),
+    ("  listed_documents (reindex: SELECT + build_document)", r"^(\w+\.)?listed_documents "),
     ("  ORM lazy loads (sections, tags, issuer)", r"^(\w+\.)?_load_for_state "),
     ("search reindex: rebuild (total)", r"^(\w+\.)?rebuild "),
 ]

@@ -13,7 +13,9 @@ which rotates over the same 200 queries (steady state). Reports req/s, errors (n
 socket errors), latency percentiles and the resident memory of each worker afterwards; the
 median run by req/s when --repeat > 1. wrk runs on the same two cores as the server, so it
 takes its share of the CPU. --backend embedded|opensearch picks the engine (time budget raised
-to 60 s so slow searches are measured, not cut off).
+to 60 s so slow searches are measured, not cut off). CPU per request of the steady run: the
+workers' CPU seconds during wrk over its requests, and the engine's (--engine-pid, e.g. the
+OpenSearch JVM) beside it; both stable under load, unlike req/s.
 """
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._server import ROOT, gunicorn, load_queries, query_path, worker_rss
+from bench._server import ROOT, cpu_seconds, gunicorn, load_queries, query_path, worker_rss
 from bench.search_bench import fetch, percentile
 
 RESULTS = ROOT / "bench" / "results"
@@ -76,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=Path, default=ROOT / "bench" / "queries.txt")
     parser.add_argument("--backend", default="embedded", help="embedded (tantivy), opensearch …")
     parser.add_argument("--port", type=int, default=8120, help="gunicorn listens on this plus the worker count")
+    parser.add_argument("--engine-pid", type=int, help="also count this process's CPU per request (the engine)")
     args = parser.parse_args(argv)
     RESULTS.mkdir(parents=True, exist_ok=True)
     urls = RESULTS / "urls.txt"
@@ -99,7 +102,14 @@ def main(argv: list[str] | None = None) -> int:
                 runs = []
                 for _ in range(args.repeat):
                     load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+                    workers_pids = [w["pid"] for w in worker_rss(pids[0])]
+                    cpu0 = cpu_seconds(workers_pids), cpu_seconds([args.engine_pid] if args.engine_pid else [])
                     result = wrk(base, clients, args.duration, urls)
+                    spent = (cpu_seconds(workers_pids) - cpu0[0],
+                             cpu_seconds([args.engine_pid] if args.engine_pid else []) - cpu0[1])
+                    result.update(worker_cpu_ms_per_request=round(spent[0] * 1000 / max(result["requests"], 1), 1),
+                                  engine_cpu_ms_per_request=round(spent[1] * 1000 / max(result["requests"], 1), 1)
+                                  if args.engine_pid else None)
                     result.update(workers=workers, clients=clients, load_before=load, backend=args.backend,
                                   instance=str(args.instance), started=time.strftime("%H:%M:%S"),
                                   worker_rss_mib=worker_rss(pids[0]))
