@@ -311,12 +311,13 @@ class _BatchWriter:
 
     def _record_findings(self, found: list[tuple[int, Summary]]) -> None:
         """Audit-log the de-identification findings of imported cases (kinds and counts), in one insert."""
-        rows = [{"actor_name": "导入", "action": "case.import_deid", "case_id": case_id,
-                 "detail": {"count": summary[0], "kinds": summary[1]}} for case_id, summary in found if summary]
-        if rows:
-            db.session.execute(insert(cast(Table, AuditEvent.__table__)), rows)
-        self.report.flagged_cases += len(rows)
-        self.report.findings += sum(row["detail"]["count"] for row in rows)
+        flagged = [(case_id, summary) for case_id, summary in found if summary]
+        if flagged:
+            db.session.execute(insert(cast(Table, AuditEvent.__table__)), [
+                {"actor_name": "导入", "action": "case.import_deid", "case_id": case_id,
+                 "detail": {"count": count, "kinds": kinds}} for case_id, (count, kinds) in flagged])
+        self.report.flagged_cases += len(flagged)
+        self.report.findings += sum(count for _, (count, _) in flagged)
 
     def _write_one_by_one(self, batch: list[Line], summaries: dict[tuple[str, int], Summary]) -> list[str]:
         """Slow path: each line in its own savepoint, so one bad line loses only itself."""

@@ -57,13 +57,14 @@ def load_documents(session: AnySession, ids: list[int],
     return docs, [i for i in ids if i not in shown]
 
 
-def note_bulk_insert(session: Session, cases: Iterable[Any]) -> None:
+def note_bulk_insert(session: AnySession, cases: Iterable[Any]) -> None:
     """Cases inserted through Core (no flush sees them): queue them like flushed ones, and let the
     drain after the commit build their documents from these objects (they read like a Case:
     app/services/case_bulk.py RecordCase) instead of reloading them."""
     prebuilt = session.info.setdefault(_PREBUILT, {})
+    noted = session.info.setdefault(_CASES, set())
     for case in cases:
-        _info(session, _CASES).add(case.id)
+        noted.add(case.id)
         prebuilt[case.id] = case
 
 
