@@ -156,16 +156,16 @@ class _Checks:
     analysis of the texts the index will hold (handed to indexer.analysis before the batch commits)."""
 
     def __init__(self, lines: list[Line], parts: list[AsyncResult] | None = None,
-                 texts: list[str] | None = None, analysed: AsyncResult | None = None):
+                 texts: list[str] | None = None, analysed: list[AsyncResult] | None = None):
         self.lines = lines
         self.parts = parts or []  # consecutive slices of `lines`, one per worker
         self.done: dict[tuple[str, int], Summary] = {}
-        self.texts, self.analysed = texts or [], analysed
+        self.texts, self.analysed = texts or [], analysed or []  # `analysed`: consecutive slices of `texts`
 
     def hand_over_analysis(self) -> None:
         """Make the pool's index_text results available to this process's drain (waits)."""
-        if self.analysed is not None:
-            analysis.remember_analysed(self.texts, self.analysed.get())
+        if self.analysed:
+            analysis.remember_analysed(self.texts, [text for part in self.analysed for text in part.get()])
 
     def results(self) -> dict[tuple[str, int], Summary]:
         """Summaries by (file, line) of the lines the pool checked (waits for the pool)."""
@@ -238,7 +238,9 @@ class _BatchWriter:
                             for i in range(0, len(cases), size)]
         if self.analyse_ahead:
             checks.texts = sorted({text for _, _, data in lines for text in field_texts(_as_case(data)).values()})
-            checks.analysed = self.pool.apply_async(analysis.index_texts, (checks.texts,))
+            size = max(1, -(-len(checks.texts) // self.workers))
+            checks.analysed = [self.pool.apply_async(analysis.index_texts, (checks.texts[i:i + size],))
+                               for i in range(0, len(checks.texts), size)]
         return checks
 
     def _write_batch(self, batch: list[Line], checks: _Checks) -> None:
