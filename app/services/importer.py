@@ -38,7 +38,7 @@ from legaltext import deid
 from schemas.case import CaseRecordSchema
 from schemas.errors import flatten
 
-BATCH = 200
+BATCH = 500  # lines per transaction and per index commit (= indexer.queue.BATCH: one drain per batch)
 Line = tuple[str, int, dict]  # file, line number, validated record
 Summary = tuple[int, dict[str, int]] | None  # deid.summary(): findings count and kinds, None without findings
 _schema = CaseRecordSchema()  # reused: building a schema deep-copies its fields
