@@ -2,7 +2,9 @@
 
 Each line is validated and written inside its own savepoint: a bad line is reported with
 file, line number, field and a Chinese message and leaves nothing behind, while good lines
-still import. Batches are committed together with their outbox rows.
+still import. Batches are committed together with their outbox rows. New cases go in through
+SQLAlchemy Core (app/services/case_bulk.py), and the index's documents for them are built from
+the records; updates go through the ORM.
 
 The de-identification check of official imports is the costliest step. In a large import it
 runs in worker processes (IMPORT_WORKERS) one batch ahead of the writer: a worker gets the
