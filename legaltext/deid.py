@@ -680,7 +680,7 @@ def _professional_names(text: str) -> set[str]:
 def _before_profession(text: str):
     """What _BEFORE_PROFESSION.finditer(text) finds, trying the pattern only 2–4 characters before
     a profession word (finditer tries it at every position: every character is Han)."""
-    starts = set()
+    starts: set[int] = set()
     for word in _PROFESSIONS:
         at = text.find(word)
         while at != -1:
