@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -190,6 +191,21 @@ _TOKEN = re.compile(
     rf"|(?P<range>至|到)"
 )
 
+# Every alternative of _TOKEN begins with one of these characters: the pattern is tried only there
+# (finditer would try it at every position of the text, the parser's largest cost).
+_TOKEN_START = re.compile("[\\d《第至到" + "".join(sorted({word[0] for word in _ANTECEDENTS.split("|")})) + "]")
+
+
+def _token_matches(text: str) -> Iterator[re.Match]:
+    """What _TOKEN.finditer(text) finds: leftmost matches, each search starting where the last ended."""
+    resume = 0
+    for candidate in _TOKEN_START.finditer(text):
+        start = candidate.start()
+        if start >= resume and (m := _TOKEN.match(text, start)):
+            yield m
+            resume = m.end()
+
+
 # The alternative of _TOKEN that matched, from the last group it closed (an optional inner group
 # closes after its alternative's named group).
 _KIND_OF_LAST_GROUP = {"ver": "marked", "rto": "rfrom", "sub": "art"}
@@ -217,7 +233,7 @@ class _Parser:
     def _tokens(self):
         """Tokens in text order, unmarked law names included."""
         found: list[tuple[int, str, Any]] = [(m.start(), "law_unmarked", m) for m in unmarked_names(self.text)]
-        for m in _TOKEN.finditer(self.text):
+        for m in _token_matches(self.text):
             group = m.lastgroup or ""  # every alternative of _TOKEN is a named group
             found.append((m.start(), _KIND_OF_LAST_GROUP.get(group, group), m))
         covered = -1

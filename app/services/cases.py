@@ -55,14 +55,16 @@ def to_record(case: Case) -> dict:
 
 
 def upsert(data: dict, terms: list[TaxonomyTerm], issuers: IssuerCache, existing: Case | None = None,
-           looked_up: bool = False, resolver: linking.Resolver | None = None) -> tuple[Case, str]:
+           looked_up: bool = False, resolver: linking.Resolver | None = None,
+           digest: str | None = None) -> tuple[Case, str]:
     """Create or update the case with data's source_id; return (case, created|updated|unchanged).
 
     `data` is the output of CaseRecordSchema.load. Automatic tags are recomputed; tags a
     person set (auto=False) are kept. Pass `existing` (and looked_up=True) when the caller
-    already fetched the row. The caller commits; the outbox rows come with it (index_sync).
+    already fetched the row, and `digest` when it already computed record_digest(data). The
+    caller commits; the outbox rows come with it (index_sync).
     """
-    digest = record_digest(data)
+    digest = digest or record_digest(data)
     case = existing if looked_up else db.session.scalar(select(Case).filter_by(source_id=data["source_id"]))
     if case is not None and case.content_hash == digest:
         return case, "unchanged"

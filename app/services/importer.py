@@ -2,7 +2,9 @@
 
 Each line is validated and written inside its own savepoint: a bad line is reported with
 file, line number, field and a Chinese message and leaves nothing behind, while good lines
-still import. Batches are committed together with their outbox rows.
+still import. Batches are committed together with their outbox rows. New cases go in through
+SQLAlchemy Core (app/services/case_bulk.py), and the index's documents for them are built from
+the records; updates go through the ORM.
 
 The de-identification check of official imports is the costliest step. In a large import it
 runs in worker processes (IMPORT_WORKERS) one batch ahead of the writer: a worker gets the
@@ -14,21 +16,23 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
 from types import SimpleNamespace
+from typing import cast
 
 from flask import current_app
 from marshmallow import ValidationError
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
 from app.models import AuditEvent, Case
+from app.services import case_bulk, duplicates, index_sync, linking
 from app.services import cases as case_service
-from app.services import duplicates, linking
 from app.services.taxonomy import all_terms
 from indexer import analysis
 from indexer.documents import field_texts
@@ -36,7 +40,7 @@ from legaltext import deid
 from schemas.case import CaseRecordSchema
 from schemas.errors import flatten
 
-BATCH = 200
+BATCH = 500  # lines per transaction and per index commit (= indexer.queue.BATCH: one drain per batch)
 Line = tuple[str, int, dict]  # file, line number, validated record
 Summary = tuple[int, dict[str, int]] | None  # deid.summary(): findings count and kinds, None without findings
 _schema = CaseRecordSchema()  # reused: building a schema deep-copies its fields
@@ -154,16 +158,16 @@ class _Checks:
     analysis of the texts the index will hold (handed to indexer.analysis before the batch commits)."""
 
     def __init__(self, lines: list[Line], parts: list[AsyncResult] | None = None,
-                 texts: list[str] | None = None, analysed: AsyncResult | None = None):
+                 texts: list[str] | None = None, analysed: list[AsyncResult] | None = None):
         self.lines = lines
         self.parts = parts or []  # consecutive slices of `lines`, one per worker
         self.done: dict[tuple[str, int], Summary] = {}
-        self.texts, self.analysed = texts or [], analysed
+        self.texts, self.analysed = texts or [], analysed or []  # `analysed`: consecutive slices of `texts`
 
     def hand_over_analysis(self) -> None:
         """Make the pool's index_text results available to this process's drain (waits)."""
-        if self.analysed is not None:
-            analysis.remember_analysed(self.texts, self.analysed.get())
+        if self.analysed:
+            analysis.remember_analysed(self.texts, [text for part in self.analysed for text in part.get()])
 
     def results(self) -> dict[tuple[str, int], Summary]:
         """Summaries by (file, line) of the lines the pool checked (waits for the pool)."""
@@ -188,6 +192,7 @@ class _BatchWriter:
         self.workers = current_app.config["IMPORT_WORKERS"]
         self.analyse_ahead = current_app.config["SEARCH_SYNC_ON_COMMIT"]  # the drain after each commit indexes
         self.pool: Pool | None = None
+        self.digests: dict[tuple[str, int], str] = {}  # content hashes of lines not written yet
 
     def add(self, name: str, number: int, data: dict) -> None:
         """Queue a validated line; when a batch is full, start its check and write the batch before."""
@@ -220,7 +225,7 @@ class _BatchWriter:
         """Send the texts of the lines that differ from what is stored to the pool (one task per worker)."""
         stored = dict(db.session.execute(select(Case.source_id, Case.content_hash).where(
             Case.source_id.in_({data["source_id"] for _, _, data in batch}))).tuples().all())
-        lines = [line for line in batch if stored.get(line[2]["source_id"]) != case_service.record_digest(line[2])]
+        lines = [line for line in batch if stored.get(line[2]["source_id"]) != self._digest(line)]
         if not lines or not (self.check_personal_data or self.analyse_ahead):
             return _Checks([])
         if self.pool is None:
@@ -235,7 +240,9 @@ class _BatchWriter:
                             for i in range(0, len(cases), size)]
         if self.analyse_ahead:
             checks.texts = sorted({text for _, _, data in lines for text in field_texts(_as_case(data)).values()})
-            checks.analysed = self.pool.apply_async(analysis.index_texts, (checks.texts,))
+            size = max(1, -(-len(checks.texts) // self.workers))
+            checks.analysed = [self.pool.apply_async(analysis.index_texts, (checks.texts[i:i + size],))
+                               for i in range(0, len(checks.texts), size)]
         return checks
 
     def _write_batch(self, batch: list[Line], checks: _Checks) -> None:
@@ -254,16 +261,37 @@ class _BatchWriter:
         for state in states:
             setattr(self.report, state, getattr(self.report, state) + 1)
 
-    def _write(self, batch: list[Line], summaries: dict[tuple[str, int], Summary]) -> list[str]:
-        """Upsert every line of the batch; the caller commits (the outbox rows come with it)."""
+    def _digest(self, line: Line) -> str:
+        """The record's content hash, computed once per line (the look-ahead needs it too)."""
+        key = (line[0], line[1])
+        if key not in self.digests:
+            self.digests[key] = case_service.record_digest(line[2])
+        return self.digests[key]
+
+    def _write(self, batch: list[Line], summaries: dict[tuple[str, int], Summary], bulk: bool = True) -> list[str]:
+        """Write every line of the batch; the caller commits (the outbox rows come with it).
+
+        Lines with a source_id not stored yet and not repeated in the batch are inserted in bulk
+        (app/services/case_bulk.py); the others are upserted through the ORM.
+        """
         existing = case_service.existing_by_source_id([data["source_id"] for _, _, data in batch])
-        changed: dict[int, tuple[Case, Line]] = {}
-        states = []
+        seen = Counter(data["source_id"] for _, _, data in batch)
+        new = [line for line in batch if bulk and line[2]["source_id"] not in existing
+               and seen[line[2]["source_id"]] == 1]
+        created = case_bulk.insert_new([(line[2], self._digest(line)) for line in new],
+                                       self.terms, self.issuers, self.resolver)
+        index_sync.note_bulk_insert(db.session, created)
+        changed: dict[int, tuple[Case | case_bulk.RecordCase, Line]] = {
+            id(case): (case, line) for case, line in zip(created, new, strict=True)}
+        states = ["created"] * len(created)
+        taken = {id(line) for line in new}
         for line in batch:
+            if id(line) in taken:
+                continue
             data = line[2]
             case, state = case_service.upsert(
                 data, self.terms, self.issuers, existing.get(data["source_id"]), looked_up=True,
-                resolver=self.resolver,
+                resolver=self.resolver, digest=self._digest(line),
             )
             existing[data["source_id"]] = case  # a source_id repeated in one batch updates
             states.append(state)
@@ -271,23 +299,29 @@ class _BatchWriter:
                 changed[id(case)] = (case, line)  # the last line that changed a case is its content
         db.session.flush()
         if self.check_personal_data:
-            for case, (name, number, data) in changed.values():
-                if (name, number) in summaries:
-                    found = summaries[name, number]
-                else:  # not checked ahead (a small import, or the text matched what was stored)
-                    found = deid.summary(data["title"], [s["text"] for s in data["sections"]])
-                self._record_findings(case, found)
+            self._record_findings([(case.id, self._findings(line, summaries)) for case, line in changed.values()])
+        for name, number, _ in batch:
+            self.digests.pop((name, number), None)
         return states
 
-    def _record_findings(self, case: Case, found: Summary) -> None:
-        """Audit-log the de-identification findings of an imported case (kinds and counts)."""
-        if not found:
-            return
-        count, kinds = found
-        db.session.add(AuditEvent(actor_name="导入", action="case.import_deid", case_id=case.id,
-                                  detail={"count": count, "kinds": kinds}))
-        self.report.flagged_cases += 1
-        self.report.findings += count
+    @staticmethod
+    def _findings(line: Line, summaries: dict[tuple[str, int], Summary]) -> Summary:
+        """A line's de-identification summary: from the pool, or computed here."""
+        name, number, data = line
+        if (name, number) in summaries:
+            return summaries[name, number]
+        # not checked ahead (a small import, or the text matched what was stored)
+        return deid.summary(data["title"], [s["text"] for s in data["sections"]])
+
+    def _record_findings(self, found: list[tuple[int, Summary]]) -> None:
+        """Audit-log the de-identification findings of imported cases (kinds and counts), in one insert."""
+        flagged = [(case_id, summary) for case_id, summary in found if summary]
+        if flagged:
+            db.session.execute(insert(cast(Table, AuditEvent.__table__)), [
+                {"actor_name": "导入", "action": "case.import_deid", "case_id": case_id,
+                 "detail": {"count": count, "kinds": kinds}} for case_id, (count, kinds) in flagged])
+        self.report.flagged_cases += len(flagged)
+        self.report.findings += sum(count for _, (count, _) in flagged)
 
     def _write_one_by_one(self, batch: list[Line], summaries: dict[tuple[str, int], Summary]) -> list[str]:
         """Slow path: each line in its own savepoint, so one bad line loses only itself."""
@@ -295,7 +329,7 @@ class _BatchWriter:
         for name, number, data in batch:
             savepoint = db.session.begin_nested()
             try:
-                states += self._write([(name, number, data)], summaries)
+                states += self._write([(name, number, data)], summaries, bulk=False)
                 savepoint.commit()
             except SQLAlchemyError as exc:
                 savepoint.rollback()

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Iterator
-from typing import cast
+from collections.abc import Iterable, Iterator
+from typing import Any, cast
 
 from flask import current_app, has_app_context
 from sqlalchemy import Table, event, func, inspect, select
@@ -33,6 +33,7 @@ _CASES = "index_sync.case_ids"  # session.info keys
 _ISSUERS = "index_sync.issuer_ids"
 _TERMS = "index_sync.term_ids"
 _DRAIN = "index_sync.drain"
+_PREBUILT = "index_sync.prebuilt"  # case id → object to build the search document from (bulk inserts)
 # Children whose rows carry the case they belong to.
 _CHILDREN = (CaseSection, CaseTag, CaseCitation)
 # What a search document reads of an issuer or a term (facet values): other columns are display only.
@@ -41,14 +42,30 @@ _TERM_FIELDS = ("code", "scheme")
 
 
 # ---- documents from the database ----------------------------------------------------------------
-def load_documents(session: AnySession, ids: list[int]) -> tuple[list[SearchDocument], list[int]]:
+def load_documents(session: AnySession, ids: list[int],
+                   prebuilt: dict[int, Any] | None = None) -> tuple[list[SearchDocument], list[int]]:
     """Search documents for the listed cases among `ids`, and the ids that must not be searchable
-    (not public, or another publication of a listed case)."""
-    query = select(Case).where(Case.id.in_(ids)).options(selectinload(Case.citations))
-    rows = session.scalars(query).all() if ids else []
-    docs = [build_document(c) for c in rows if c.is_listed]
+    (not public, or another publication of a listed case). Cases in `prebuilt` (inserted in bulk
+    by the transaction just committed) are built from the objects given, not reloaded."""
+    prebuilt = prebuilt or {}
+    reload = [i for i in ids if i not in prebuilt]
+    query = select(Case).where(Case.id.in_(reload)).options(selectinload(Case.citations))
+    rows = session.scalars(query).all() if reload else []
+    cases = [prebuilt[i] for i in ids if i in prebuilt] + list(rows)
+    docs = [build_document(c) for c in cases if c.is_listed]
     shown = {d.id for d in docs}
     return docs, [i for i in ids if i not in shown]
+
+
+def note_bulk_insert(session: AnySession, cases: Iterable[Any]) -> None:
+    """Cases inserted through Core (no flush sees them): queue them like flushed ones, and let the
+    drain after the commit build their documents from these objects (they read like a Case:
+    app/services/case_bulk.py RecordCase) instead of reloading them."""
+    prebuilt = session.info.setdefault(_PREBUILT, {})
+    noted = session.info.setdefault(_CASES, set())
+    for case in cases:
+        noted.add(case.id)
+        prebuilt[case.id] = case
 
 
 def listed_documents(session: AnySession) -> Iterator[SearchDocument]:
@@ -116,13 +133,13 @@ def status(session: AnySession | None = None) -> dict:
             "in_step": not problems and engine.get("ok", False), "problems": problems}
 
 
-def _drain_after_commit() -> None:
+def _drain_after_commit(prebuilt: dict[int, Any] | None = None) -> None:
     """One non-blocking drain on a session of its own, right after a commit that queued rows."""
     if not has_app_context() or not current_app.config["SEARCH_SYNC_ON_COMMIT"]:
         return
     try:
         with Session(db.engine) as session:
-            report = queue.drain(session, backend(), functools.partial(load_documents, session),
+            report = queue.drain(session, backend(), functools.partial(load_documents, session, prebuilt=prebuilt),
                                  max_rows=queue.BATCH, wait=False)
     except Exception:  # a failed drain must never fail the commit that triggered it
         log.exception("index drain after commit failed; rows stay queued")
@@ -197,13 +214,14 @@ def _write_outbox(session: Session) -> None:
 @event.listens_for(Session, "after_commit")
 def _drain(session: Session) -> None:
     """After a commit that queued rows, one drain."""
+    prebuilt = session.info.pop(_PREBUILT, None)
     if session.info.pop(_DRAIN, False):
-        _drain_after_commit()
+        _drain_after_commit(prebuilt)
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _forget(session: Session, previous_transaction) -> None:
     """A rolled-back transaction changed nothing: forget what it noted (savepoints keep it)."""
     if previous_transaction.parent is None and not previous_transaction.nested:
-        for key in (_CASES, _ISSUERS, _TERMS, _DRAIN):
+        for key in (_CASES, _ISSUERS, _TERMS, _DRAIN, _PREBUILT):
             session.info.pop(key, None)

@@ -47,17 +47,22 @@ class ArticleResolver:
 
 def extract(case, resolver: Resolver) -> list[CaseCitation]:
     """The case's distinct citations, section by section (antecedents never cross sections)."""
+    return [CaseCitation(**row) for row in citation_rows(case, resolver)]
+
+
+def citation_rows(case, resolver: Resolver) -> list[dict]:
+    """extract() as column values (case_citations without case_id), for a bulk insert."""
     seen: set[tuple] = set()
-    out: list[CaseCitation] = []
+    out: list[dict] = []
     for text in [case.title] + [s.text for s in case.sections]:
         for cite in parse_citations(text):
             if cite.key() in seen:
                 continue
             seen.add(cite.key())
-            out.append(CaseCitation(
-                position=len(out), raw=cite.raw[:300], law_title=cite.law, number=cite.number, sub=cite.sub,
-                paragraph=cite.paragraph, item=cite.item, version=cite.version,
-                article_id=resolver.resolve(cite.law, cite.number, cite.sub, cite.version)))
+            out.append({
+                "position": len(out), "raw": cite.raw[:300], "law_title": cite.law, "number": cite.number,
+                "sub": cite.sub, "paragraph": cite.paragraph, "item": cite.item, "version": cite.version,
+                "article_id": resolver.resolve(cite.law, cite.number, cite.sub, cite.version)})
     return out
 
 
