@@ -150,3 +150,16 @@ def test_suggestions_help_a_lay_user(seeded_client, typed, expected, kind):
     assert {"text": expected, "kind": kind} in [{"text": s["text"], "kind": s["kind"]} for s in found]
     places = [s for s in found if s["kind"] in ("条文", "热点问题", "案例")]
     assert all(s["url"] and s["url"].startswith("/") for s in places)
+
+
+def test_facet_links_built_once_per_request_mean_what_url_with_means(app):
+    from urllib.parse import parse_qs, urlsplit
+
+    from app.web import url_adding, url_with
+
+    for query in ("q=合同&hot_issue=food-safety&page=3&kiosk=1", "", "q=a%26b&year=2020&year=2021"):
+        with app.test_request_context(f"/search?{query}"):
+            for name, value in (("hot_issue", "labour"), ("year", "2019"), ("issuer", "a&b=c")):
+                ours, theirs = urlsplit(url_adding(name, value)), urlsplit(url_with(add=(name, value)))
+                assert ours.path == theirs.path == "/search"
+                assert parse_qs(ours.query) == parse_qs(theirs.query)  # same arguments, each list in order

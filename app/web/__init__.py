@@ -69,7 +69,7 @@ def _web_address(url: str | None) -> str | None:
 @web.app_context_processor
 def _template_helpers() -> dict:
     """Helpers every template may use."""
-    return {"url_with": url_with, "public_url": public_url, "canonical_url": canonical_url,
+    return {"url_with": url_with, "url_adding": url_adding, "public_url": public_url, "canonical_url": canonical_url,
             "FACET_LABELS": FACET_LABELS, "SECTION_KINDS": SECTION_KINDS,
             "issuer_kind_label": catalog.issuer_kind_label, "SORTS": SORTS, "successors_of": _successors_of}
 
@@ -97,6 +97,18 @@ def url_with(add: tuple | None = None, remove: tuple | None = None, drop: tuple 
         args.setlist(key, [value] if value not in (None, "") else [])
     query = urlencode(list(args.items(multi=True)))
     return request.path + ("?" + query if query else "")
+
+
+def url_adding(name: str, value: str) -> str:
+    """url_with(add=(name, value)) for the facet links of a results page (hundreds at 100,000 cases, ≈ 9 ms
+    of an uncached page through url_with): the rest of the query is encoded once per request."""
+    base = request.environ.get("yianshifa.facet_link_base")  # the request's own (g may outlive it in tests)
+    if base is None:
+        args = MultiDict(request.args)
+        for key in ("page", "kiosk"):
+            args.poplist(key)
+        base = request.environ["yianshifa.facet_link_base"] = urlencode(list(args.items(multi=True)))
+    return f"{request.path}?{base}{'&' if base else ''}{urlencode([(name, value)])}"
 
 
 def _search_args(fixed: dict[str, str] | None = None) -> tuple[dict | None, dict | None]:
