@@ -358,21 +358,19 @@ def _cases_citing_any(generation) -> int:
     return cache[generation]
 
 
-def ranked_article_ids(q: str, limit: int = 10, ignore: tuple[int, ...] = (), with_cases: bool = True) -> list[int]:
+def ranked_article_ids(q: str, limit: int = 10, ignore: tuple[int, ...] = ()) -> list[int]:
     """The 问法条 ranking: articles the question cites first, then by the article index's score plus the
-    votes of matching cases (`ignore`: lay questions that must not vote, for leave-one-out in the bench;
-    `with_cases=False` leaves the cases' votes out, saving an engine search)."""
+    votes of matching cases (`ignore`: lay questions that must not vote, for leave-one-out in the bench)."""
     from app.services.query_understanding import cited_article_ids
 
-    votes = case_votes(q) if with_cases else {}
-    return article_index().search(q, limit, promote=cited_article_ids(q), ignore=ignore, extra=votes)
+    return article_index().search(q, limit, promote=cited_article_ids(q), ignore=ignore, extra=case_votes(q))
 
 
-def ranked_article_keys(q: str, limit: int, with_cases: bool = True) -> list[str]:
+def ranked_article_keys(q: str, limit: int) -> list[str]:
     """The index `article` values (law title:number) of the best articles for a question, best first."""
     from indexer.documents import article_key
 
-    ids = ranked_article_ids(q, limit, with_cases=with_cases)
+    ids = ranked_article_ids(q, limit)
     rows = db.session.execute(select(LawArticle.id, Law.title, LawArticle.number, LawArticle.sub)
                               .join(Law, Law.id == LawArticle.law_id).where(LawArticle.id.in_(ids))).all()
     keys = {article_id: article_key(title, number, sub) for article_id, title, number, sub in rows}
