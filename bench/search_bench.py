@@ -1,8 +1,9 @@
-"""Search latency of /api/v1/search, one query at a time (hand-run, never by tests).
+"""Search latency of /api/v1/search (or the /search page), one query at a time (hand-run, never by tests).
 
     .venv/bin/python bench/search_bench.py --base http://127.0.0.1:8100
     .venv/bin/python bench/search_bench.py --instance bench/results/instance-10000 --port 8110 [--backend opensearch]
     .venv/bin/python bench/search_bench.py --instance bench/results/instance-10000 --test-client
+    .venv/bin/python bench/search_bench.py --instance bench/results/instance-10000 --page html
 
 With several --backend values (embedded,opensearch) each is served alike (one gunicorn per backend on
 consecutive ports, or one app each with --test-client) and they take turns on every query, so
@@ -12,6 +13,8 @@ Sends the 200 queries of bench/queries.txt (text, then a TAB and extra query-str
 such as case_type=刑事) to /api/v1/search?q=…&per_page=20 sequentially: one warm-up pass, then
 --repeat measured passes. Latency per query is the median of its passes; the report gives
 p50/p95/p99/max over the 200 queries and the slowest five. Every answer must be HTTP 200.
+--page html times the results page /search with the same arguments instead (a filter given by name
+is redirected to its code once, in the warm-up pass; the measured passes ask for the final address).
 
 --instance starts gunicorn (-w 2, loopback, ports 8100-8199) on that instance and stops it
 afterwards; --test-client instead runs the same passes in this process through Flask's test
@@ -47,23 +50,32 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[rank - 1]
 
 
-def fetch(base: str, path: str) -> tuple[float, int, int | None]:
-    """(milliseconds, HTTP status, total hits) for one request."""
+def fetch(base: str, path: str, page: str = "api") -> tuple[float, int, int | None]:
+    """(milliseconds, HTTP status, total hits — None for the HTML page) for one request."""
+    if page == "html":
+        path = _html_paths.get(path) or path.replace("/api/v1/search", "/search", 1)
     start = time.perf_counter()
     try:
         with urllib.request.urlopen(base + path, timeout=60) as response:
             body = response.read()
-            status = response.status
+            status, final = response.status, response.url
     except urllib.error.HTTPError as exc:
-        body, status = exc.read(), exc.code
+        body, status, final = exc.read(), exc.code, None
     elapsed = (time.perf_counter() - start) * 1000
+    if page == "html":
+        if final:  # after a redirect (a filter by name), ask for the canonical address from now on
+            _html_paths[path] = final.removeprefix(base)
+        return elapsed, status, None
     total = json.loads(body).get("total") if status == 200 else None
     return elapsed, status, total
 
 
-def run_http(base: str, queries: list[tuple[str, str]], repeat: int, per_page: int) -> dict:
+_html_paths: dict[str, str] = {}  # results-page path as asked → its address after a redirect
+
+
+def run_http(base: str, queries: list[tuple[str, str]], repeat: int, per_page: int, page: str = "api") -> dict:
     """Warm-up pass, then `repeat` measured passes over HTTP; per-query medians and their percentiles."""
-    return run_passes(lambda path: fetch(base, path), queries, repeat, per_page)
+    return run_passes(lambda path: fetch(base, path, page), queries, repeat, per_page)
 
 
 def run_passes(get, queries: list[tuple[str, str]], repeat: int, per_page: int) -> dict:
@@ -144,22 +156,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="measured passes (median per query)")
     parser.add_argument("--per-page", type=int, default=20)
     parser.add_argument("--test-client", action="store_true", help="in-process Flask test client instead of HTTP")
+    parser.add_argument("--page", choices=("api", "html"), default="api",
+                        help="api: /api/v1/search; html: the results page /search (HTTP only)")
     parser.add_argument("--out", type=Path, help="write the full result as JSON")
     args = parser.parse_args(argv)
     if not args.base and not args.instance:
         parser.error("give --base or --instance")
+    if args.page == "html" and args.test_client:
+        parser.error("--page html is timed over HTTP only")
     queries = load_queries(args.queries)
     instance = args.instance.resolve() if args.instance else None
     backends = args.backend.split(",")
     result = {"load_before": " ".join(Path("/proc/loadavg").read_text().split()[:3]),
-              "started": time.strftime("%Y-%m-%d %H:%M:%S"), "path": "test client" if args.test_client else "http"}
+              "started": time.strftime("%Y-%m-%d %H:%M:%S"), "path": "test client" if args.test_client else "http", "page": args.page}
     if args.test_client:
         if not instance:
             parser.error("--test-client needs --instance")
         getters = {b: test_client_getter(instance, backend_env(b, instance)) for b in backends}
         result["backends"] = run_interleaved(getters, queries, args.repeat, args.per_page)
     elif args.base:
-        result["backends"] = {"server": run_http(args.base.rstrip("/"), queries, args.repeat, args.per_page)}
+        result["backends"] = {"server": run_http(args.base.rstrip("/"), queries, args.repeat, args.per_page,
+                                                 args.page)}
     else:
         with contextlib.ExitStack() as stack:
             getters = {}
@@ -167,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
                 log = ROOT / "bench" / "results" / f"gunicorn-{args.port + n}.log"
                 base = stack.enter_context(gunicorn(instance, args.port + n, args.workers, log,
                                                     env_extra=backend_env(backend, instance)))
-                getters[backend] = lambda path, base=base: fetch(base, path)
+                getters[backend] = lambda path, base=base: fetch(base, path, args.page)
             result["backends"] = run_interleaved(getters, queries, args.repeat, args.per_page)
     result["load_after"] = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     if args.out:  # before printing, so a closed pipe cannot lose the result
