@@ -116,3 +116,25 @@ def test_civil_code_parts_are_listed_in_the_codes_order(seeded_client):
     page = seeded_client.get(f"/laws/{quote('民法典')}").get_data(as_text=True)
     order = [page.index(part) for part in ("总则", "物权编", "合同编", "人格权编", "婚姻家庭编", "继承编", "侵权责任编")]
     assert order == sorted(order)
+
+
+def test_citing_case_counts_follow_the_library(app, runner, tmp_path):
+    """The per-article counts of citing cases behind a lay question's case votes are cached per index
+    generation: a case imported later that cites the article is counted at once."""
+    from app.models import LawArticle
+    from app.services.search import backend
+    from tests.helpers import sample_record, write_jsonl
+
+    laws_service.import_dir(write_laws(tmp_path / "laws", {"经济法/示例法(2001-01-01).md": LAW_V1}))
+    article = db.session.scalar(select(LawArticle.id).filter_by(number=1))
+
+    def import_citing(source_id: str):
+        record = sample_record(source_id=source_id, title=f"{source_id}号示例案", sections=[
+            {"kind": "reasoning", "heading": "裁判理由", "text": "依照《中华人民共和国示例法》第一条的规定，判决如下。"}])
+        path = write_jsonl(tmp_path / f"{source_id}.jsonl", [record])
+        assert runner.invoke(args=["cases", "import", str(path), "--quiet"]).exit_code == 0
+
+    import_citing("a")
+    assert laws_service._cases_citing_each(backend().generation(), {article}) == {article: 1}
+    import_citing("b")
+    assert laws_service._cases_citing_each(backend().generation(), {article}) == {article: 2}
