@@ -119,8 +119,8 @@ def test_civil_code_parts_are_listed_in_the_codes_order(seeded_client):
 
 
 def test_citing_case_counts_follow_the_library(app, runner, tmp_path):
-    """The per-article counts of citing cases behind a lay question's case votes are cached per index
-    generation: a case imported later that cites the article is counted at once."""
+    """The per-article counts of citing cases (a lay question's case votes, a law page's most cited articles)
+    are cached per index generation: a case imported later that cites the article is counted at once."""
     from app.models import LawArticle
     from app.services.search import backend
     from tests.helpers import sample_record, write_jsonl
@@ -136,5 +136,7 @@ def test_citing_case_counts_follow_the_library(app, runner, tmp_path):
 
     import_citing("a")
     assert laws_service._cases_citing_each(backend().generation(), {article}) == {article: 1}
+    assert laws_service.citing_counts("中华人民共和国示例法") == {(1, 0): 1}  # the law page's most cited
     import_citing("b")
     assert laws_service._cases_citing_each(backend().generation(), {article}) == {article: 2}
+    assert laws_service.citing_counts("中华人民共和国示例法") == {(1, 0): 2}

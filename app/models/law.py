@@ -74,16 +74,18 @@ class CaseCitation(Model):
     """An article a case cites, as parsed from its text; `article_id` is set when we hold that article."""
 
     __tablename__ = "case_citations"
-    # (article, case) covers the per-article counts of citing cases that 问法条 and the article evidence of
-    # every lay question ask for: by article_id alone they read one table row per citation, 145 ms for the
-    # 40 most cited articles at 100,000 cases; 9 ms from the index alone.
-    __table_args__ = (Index("ix_case_citations_article_id_case_id", "article_id", "case_id"),)
+    # Both indexes end in case_id so that the look-ups by article answer from the index alone: by article_id
+    # or law_title alone they read one table row per citation. (article, case): the per-article counts of
+    # citing cases behind every lay question, 145 → 9 ms for the 40 most cited articles at 100,000 cases;
+    # (law, number, sub, case): the cases applying an article on 问法条 and article pages, 25 → 5 ms each.
+    __table_args__ = (Index("ix_case_citations_article_id_case_id", "article_id", "case_id"),
+                      Index("ix_case_citations_law_title_number_sub_case_id", "law_title", "number", "sub", "case_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     raw: Mapped[str] = mapped_column(String(300))
-    law_title: Mapped[str | None] = mapped_column(String(300), index=True)
+    law_title: Mapped[str | None] = mapped_column(String(300))
     number: Mapped[int] = mapped_column(Integer)
     sub: Mapped[int] = mapped_column(Integer, default=0)
     paragraph: Mapped[int | None] = mapped_column(Integer)

@@ -210,7 +210,23 @@ def structure(articles: list[LawArticle]) -> list[tuple[str, LawArticle, LawArti
 
 
 def citing_counts(title: str) -> dict[tuple[int, int], int]:
-    """(number, sub) → how many published cases cite that article of the law."""
+    """(number, sub) → how many published cases cite that article of the law: the same until a case changes,
+    so counted once per index generation and worker (150 ms for 刑法 at 100,000 cases, on every visit before)."""
+    from app.caches import app_lru
+    from app.services.search import backend
+    from indexer.backends.base import SearchUnavailable
+
+    try:
+        key = (backend().generation(), title)
+    except SearchUnavailable:  # the counts do not need the engine, only their cache key does
+        return _count_citing_cases(title)
+    cache = app_lru("laws.citing_counts", 64)
+    if key not in cache:
+        cache[key] = _count_citing_cases(title)
+    return cache[key]
+
+
+def _count_citing_cases(title: str) -> dict[tuple[int, int], int]:
     from app.models import Case, CaseCitation
 
     rows = db.session.execute(
