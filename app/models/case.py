@@ -5,7 +5,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, and_, func
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, and_, func
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -72,6 +72,10 @@ class Case(Model):
     """A typical case with every field of the interchange format plus derived state."""
 
     __tablename__ = "cases"
+    # The 考核 figures count published cases per period and body (/figures, the dashboard): by the status
+    # index alone each count read every published case, 32-37 ms apiece at 100,000 cases. Status leads, so
+    # this also serves every look-up by status.
+    __table_args__ = (Index("ix_cases_status_published_date_issuer_id", "status", "published_date", "issuer_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[str] = mapped_column(String(200), unique=True)
@@ -90,7 +94,7 @@ class Case(Model):
     source_url: Mapped[str | None] = mapped_column(String(2000))
     # 普法版: the optional lay layer of the interchange record (schemas/case.py PlainSchema).
     plain: Mapped[dict | None] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(20), default=CaseStatus.PUBLISHED, index=True)
+    status: Mapped[str] = mapped_column(String(20), default=CaseStatus.PUBLISHED)
     # Set when this is another publication of the same case (e.g. the 公报 version of a guiding case):
     # the canonical, most authoritative version is the one listed and searched (app/services/duplicates.py).
     canonical_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"), index=True)
