@@ -72,17 +72,20 @@ class Case(Model):
     """A typical case with every field of the interchange format plus derived state."""
 
     __tablename__ = "cases"
-    # The 考核 figures count published cases per period and body (/figures, the dashboard): by the status
-    # index alone each count read every published case, 32-37 ms apiece at 100,000 cases. Status leads, so
-    # this also serves every look-up by status.
-    __table_args__ = (Index("ix_cases_status_published_date_issuer_id", "status", "published_date", "issuer_id"),)
+    # Indexes for a library of 100,000 cases (each leads with the column a single-column index had, which it
+    # replaces). The 考核 figures count published cases per period and body (/figures, the dashboard): by the
+    # status index alone each count read every published case, 32-37 ms apiece. A publisher's dashboard lists
+    # the body's cases newest first and counts them by status: 155 + 36 ms for a body with 65,000 cases.
+    __table_args__ = (Index("ix_cases_status_published_date_issuer_id", "status", "published_date", "issuer_id"),
+                      Index("ix_cases_issuer_id_updated_at", "issuer_id", "updated_at"),
+                      Index("ix_cases_issuer_id_status", "issuer_id", "status"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[str] = mapped_column(String(200), unique=True)
     title: Mapped[str] = mapped_column(String(500))
     summary: Mapped[str | None] = mapped_column(Text)
     case_type: Mapped[str] = mapped_column(String(10), index=True)
-    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"), index=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"))
     document_number: Mapped[str | None] = mapped_column(String(200))
     case_number: Mapped[str | None] = mapped_column(String(200))
     court: Mapped[str | None] = mapped_column(String(200))
