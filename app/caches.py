@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 from cachetools import LRUCache
@@ -21,6 +21,15 @@ def app_lru(name: str, maxsize: int) -> LRUCache:
         if name not in caches:
             caches[name] = LRUCache(maxsize=maxsize)
         return caches[name]
+
+
+def app_memo(name: str, maxsize: int, key: Hashable, build: Callable[[], T]) -> T:
+    """build()'s value for `key`, computed once in this app's LRU cache `name`: the key holds what
+    invalidates the value (for derived counts, the search index generation)."""
+    cache = app_lru(name, maxsize)
+    if key not in cache:
+        cache[key] = build()
+    return cache[key]
 
 
 def app_snapshot(name: str, ttl: float, build: Callable[[], T]) -> T:

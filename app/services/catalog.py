@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.caches import app_lru
+from app.caches import app_lru, app_memo
 from app.models import ISSUER_KIND_SHORT, ISSUER_KINDS
 from app.services import search as search_service
 from app.services.law_status import repeal_of
@@ -39,9 +39,7 @@ def overview() -> dict:
         if cache:  # engine down: the home page shows the last counts it had
             return next(iter(cache.values()))
         raise
-    if key not in cache:
-        cache[key] = _compute_overview()
-    return cache[key]
+    return app_memo("home-overview", 1, key, _compute_overview)
 
 
 def _compute_overview() -> dict:

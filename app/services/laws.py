@@ -212,7 +212,7 @@ def structure(articles: list[LawArticle]) -> list[tuple[str, LawArticle, LawArti
 def citing_counts(title: str) -> dict[tuple[int, int], int]:
     """(number, sub) → how many published cases cite that article of the law: the same until a case changes,
     so counted once per index generation and worker (150 ms for 刑法 at 100,000 cases, on every visit before)."""
-    from app.caches import app_lru
+    from app.caches import app_memo
     from app.services.search import backend
     from indexer.backends.base import SearchUnavailable
 
@@ -220,10 +220,7 @@ def citing_counts(title: str) -> dict[tuple[int, int], int]:
         key = (backend().generation(), title)
     except SearchUnavailable:  # the counts do not need the engine, only their cache key does
         return _count_citing_cases(title)
-    cache = app_lru("laws.citing_counts", 64)
-    if key not in cache:
-        cache[key] = _count_citing_cases(title)
-    return cache[key]
+    return app_memo("laws.citing_counts", 64, key, lambda: _count_citing_cases(title))
 
 
 def _count_citing_cases(title: str) -> dict[tuple[int, int], int]:
@@ -381,13 +378,11 @@ def _cases_citing_each(generation, article_ids: set[int]) -> dict[int, int]:
 def _cases_citing_any(generation) -> int:
     """How many cases cite an article: the same until a case changes (a full scan of the citations, 25 ms at
     100,000 cases, on every question before), so counted once per index generation and worker."""
-    from app.caches import app_lru
+    from app.caches import app_memo
     from app.models import CaseCitation
 
-    cache = app_lru("laws.citing_cases", 4)
-    if generation not in cache:
-        cache[generation] = db.session.scalar(select(func.count(func.distinct(CaseCitation.case_id)))) or 1
-    return cache[generation]
+    return app_memo("laws.citing_cases", 4, generation,
+                    lambda: db.session.scalar(select(func.count(func.distinct(CaseCitation.case_id)))) or 1)
 
 
 def ranked_article_ids(q: str, limit: int = 10, ignore: tuple[int, ...] = ()) -> list[int]:

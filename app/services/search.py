@@ -12,7 +12,7 @@ from sqlalchemy import BindParameter, bindparam, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import configure_mappers
 
-from app.caches import app_lru
+from app.caches import app_lru, app_memo
 from app.extensions import db
 from app.models import (
     ISSUER_KIND_SHORT,
@@ -510,11 +510,7 @@ def _in_library(phrase: str) -> bool:
 def _count_once_per_generation(request: SearchRequest, key: tuple) -> int:
     """A count the query path asks for on most searches (a phrase in the library, an issue's size):
     the same until the index changes, so asked of the engine once per index generation and worker."""
-    cache = app_lru("search.counts", 4096)
-    full_key = (backend().generation(), *key)
-    if full_key not in cache:
-        cache[full_key] = backend().search(request).total
-    return cache[full_key]
+    return app_memo("search.counts", 4096, (backend().generation(), *key), lambda: backend().search(request).total)
 
 
 def default_sort(parsed) -> str:

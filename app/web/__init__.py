@@ -86,9 +86,7 @@ def url_with(add: tuple | None = None, remove: tuple | None = None, drop: tuple 
 
     Built from request.path rather than url_for: a results page calls this ~150 times.
     """
-    args = MultiDict(request.args)
-    for key in ("page", "kiosk", *drop):
-        args.poplist(key)
+    args = _changed_search_args(drop)
     if add:
         args.add(*add)
     if remove:
@@ -99,15 +97,21 @@ def url_with(add: tuple | None = None, remove: tuple | None = None, drop: tuple 
     return request.path + ("?" + query if query else "")
 
 
+def _changed_search_args(drop: tuple = ()) -> MultiDict:
+    """The current query arguments for a link that changes the search: page and kiosk reset, `drop` dropped."""
+    args = MultiDict(request.args)
+    for key in ("page", "kiosk", *drop):
+        args.poplist(key)
+    return args
+
+
 def url_adding(name: str, value: str) -> str:
     """url_with(add=(name, value)) for the facet links of a results page (hundreds at 100,000 cases, ≈ 9 ms
     of an uncached page through url_with): the rest of the query is encoded once per request."""
     base = request.environ.get("yianshifa.facet_link_base")  # the request's own (g may outlive it in tests)
     if base is None:
-        args = MultiDict(request.args)
-        for key in ("page", "kiosk"):
-            args.poplist(key)
-        base = request.environ["yianshifa.facet_link_base"] = urlencode(list(args.items(multi=True)))
+        base = urlencode(list(_changed_search_args().items(multi=True)))
+        request.environ["yianshifa.facet_link_base"] = base
     return f"{request.path}?{base}{'&' if base else ''}{urlencode([(name, value)])}"
 
 
